@@ -1,0 +1,149 @@
+//! Per-lightcurve functions: the trait, closures, and the registry of named functions.
+
+use crate::error::{Error, Result};
+use crate::io::Role;
+use crate::lightcurve::LightcurveView;
+use arrow::datatypes::{DataType, Field};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// A function computed once per lightcurve.
+///
+/// It declares its name (shown by `explain()` and used to ship plans), the roles it reads
+/// (the scan decodes only those), and its output columns. `evaluate` pushes exactly one
+/// value per output column; `Int64` columns receive whole numbers.
+///
+/// ```
+/// use lsstseries::analysis::{LightcurveFunction, closure_function};
+/// use lsstseries::Role;
+/// use arrow::datatypes::{DataType, Field};
+/// let mean = closure_function(
+///     "mean_flux",
+///     &[Role::Flux],
+///     vec![Field::new("mean_flux", DataType::Float64, true)],
+///     |lc, out| out.push(lc.flux.iter().sum::<f64>() / lc.flux.len() as f64),
+/// );
+/// assert_eq!(mean.name(), "mean_flux");
+/// ```
+pub trait LightcurveFunction: Send + Sync {
+    /// A stable name; also the registry key.
+    fn name(&self) -> &str;
+    /// Roles read besides the id.
+    fn required(&self) -> &[Role];
+    /// Output columns (after the id), given the source's sorted band names.
+    fn output_fields(&self, bands: &[String]) -> Vec<Field>;
+    /// Computes one lightcurve, pushing one value per output column onto `out`.
+    fn evaluate(&self, lc: &LightcurveView<'_>, out: &mut Vec<f64>);
+}
+
+impl fmt::Debug for dyn LightcurveFunction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LightcurveFunction({})", self.name())
+    }
+}
+
+type EvalFn = dyn Fn(&LightcurveView<'_>, &mut Vec<f64>) + Send + Sync;
+
+struct ClosureFunction {
+    name: String,
+    required: Vec<Role>,
+    fields: Vec<Field>,
+    f: Box<EvalFn>,
+}
+
+impl LightcurveFunction for ClosureFunction {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn required(&self) -> &[Role] {
+        &self.required
+    }
+    fn output_fields(&self, _bands: &[String]) -> Vec<Field> {
+        self.fields.clone()
+    }
+    fn evaluate(&self, lc: &LightcurveView<'_>, out: &mut Vec<f64>) {
+        (self.f)(lc, out)
+    }
+}
+
+/// Wraps a closure as a named per-lightcurve function with fixed output columns.
+pub fn closure_function(
+    name: impl Into<String>,
+    required: &[Role],
+    fields: Vec<Field>,
+    f: impl Fn(&LightcurveView<'_>, &mut Vec<f64>) + Send + Sync + 'static,
+) -> Arc<dyn LightcurveFunction> {
+    Arc::new(ClosureFunction {
+        name: name.into(),
+        required: required.to_vec(),
+        fields,
+        f: Box::new(f),
+    })
+}
+
+/// Checks that a function's output columns are usable.
+pub(crate) fn check_fields(f: &dyn LightcurveFunction, fields: &[Field]) -> Result<()> {
+    for field in fields {
+        if !matches!(field.data_type(), DataType::Float64 | DataType::Int64) {
+            return Err(Error::Function {
+                function: f.name().to_string(),
+                message: format!(
+                    "output column '{}' has type {}; only Float64 and Int64 are supported",
+                    field.name(),
+                    field.data_type()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+impl fmt::Debug for FunctionRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.functions.keys()).finish()
+    }
+}
+
+/// Named functions, so a plan can refer to them by name (and later be shipped elsewhere).
+///
+/// ```
+/// let reg = lsstseries::analysis::FunctionRegistry::with_builtins();
+/// assert!(reg.get("stetson_j").is_ok());
+/// assert!(reg.get("no_such_thing").is_err());
+/// ```
+#[derive(Clone, Default)]
+pub struct FunctionRegistry {
+    functions: BTreeMap<String, Arc<dyn LightcurveFunction>>,
+}
+
+impl FunctionRegistry {
+    /// The built-in functions: `stetson_j`, `nobs`.
+    pub fn with_builtins() -> Self {
+        let mut r = FunctionRegistry::default();
+        r.register(Arc::new(super::StetsonJ));
+        r.register(Arc::new(super::Nobs));
+        r
+    }
+
+    /// Adds (or replaces) a function under its own name.
+    pub fn register(&mut self, f: Arc<dyn LightcurveFunction>) {
+        self.functions.insert(f.name().to_string(), f);
+    }
+
+    /// Looks a function up by name.
+    pub fn get(&self, name: &str) -> Result<Arc<dyn LightcurveFunction>> {
+        self.functions
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::UnknownFunction {
+                name: name.to_string(),
+                known: self.names(),
+            })
+    }
+
+    /// Registered names, sorted.
+    pub fn names(&self) -> Vec<String> {
+        self.functions.keys().cloned().collect()
+    }
+}

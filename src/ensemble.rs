@@ -1,0 +1,392 @@
+//! The user-facing `Ensemble`: an executor, a source table, and the object table derived
+//! from it, like TAPE's `Ensemble`.
+
+use crate::analysis::{FunctionRegistry, LightcurveFunction, Nobs};
+use crate::error::{Error, Result};
+use crate::executor::{Executor, ExecutorConfig, ExecutorInfo};
+use crate::explain::thousands;
+use crate::frame::Frame;
+use crate::io::{human_bytes, ColumnMap, IdRange, ParquetSource, Partitioning, SourceOptions};
+use crate::plan::{BatchMode, LogicalPlan, ScanNode};
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::Int64Type;
+use std::fmt;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+/// Builds an [`Ensemble`] with a tailored or shared executor.
+///
+/// ```
+/// use lsstseries::Ensemble;
+/// let ens = Ensemble::builder().n_workers(3).threads_per_worker(2).build().unwrap();
+/// assert_eq!(ens.executor_info().total_threads, 6);
+/// ```
+#[derive(Debug, Default)]
+pub struct EnsembleBuilder {
+    config: Option<ExecutorConfig>,
+    executor: Option<Arc<Executor>>,
+    registry: Option<FunctionRegistry>,
+}
+
+impl EnsembleBuilder {
+    fn config(&mut self) -> &mut ExecutorConfig {
+        self.config.get_or_insert_with(ExecutorConfig::default)
+    }
+    /// Number of workers of a new executor.
+    pub fn n_workers(mut self, n: usize) -> Self {
+        self.config().workers = n;
+        self
+    }
+    /// Threads per worker of a new executor.
+    pub fn threads_per_worker(mut self, n: usize) -> Self {
+        self.config().threads_per_worker = n;
+        self
+    }
+    /// Memory limit (bytes) of a new executor.
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.config().memory_limit = Some(bytes);
+        self
+    }
+    /// Use an existing executor (shared; the ensemble will never shut it down).
+    pub fn executor(mut self, executor: Arc<Executor>) -> Self {
+        self.executor = Some(executor);
+        self
+    }
+    /// Use this function registry instead of the built-ins.
+    pub fn registry(mut self, registry: FunctionRegistry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+    /// Starts the executor (unless one was given) and returns the ensemble.
+    pub fn build(self) -> Result<Ensemble> {
+        if self.executor.is_some() && self.config.is_some() {
+            return Err(Error::InvalidArgument(
+                "give either an executor or its configuration, not both".into(),
+            ));
+        }
+        let (executor, owns) = match self.executor {
+            Some(e) => (e, false),
+            None => (Executor::new(self.config.unwrap_or_default())?, true),
+        };
+        Ok(Ensemble {
+            executor,
+            owns_executor: owns,
+            registry: self
+                .registry
+                .unwrap_or_else(FunctionRegistry::with_builtins),
+            source: None,
+            objects: OnceLock::new(),
+        })
+    }
+}
+
+/// An object table and a source table of lightcurves, computed on an executor.
+///
+/// ```no_run
+/// use lsstseries::{BatchMode, ColumnMap, Ensemble, Partitioning};
+/// let mut ens = Ensemble::new()?;
+/// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::size("5KB")?)?;
+/// println!("{}", ens.info()?);
+/// let sj = ens.batch_named("stetson_j", BatchMode::Auto)?.compute()?;
+/// assert_eq!(sj.num_rows(), 15);
+/// # Ok::<(), lsstseries::Error>(())
+/// ```
+pub struct Ensemble {
+    executor: Arc<Executor>,
+    owns_executor: bool,
+    registry: FunctionRegistry,
+    source: Option<Arc<ParquetSource>>,
+    objects: OnceLock<RecordBatch>,
+}
+
+impl fmt::Debug for Ensemble {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ensemble")
+            .field("executor", &self.executor.info())
+            .field("owns_executor", &self.owns_executor)
+            .field("source", &self.source.as_ref().map(|s| s.path.clone()))
+            .finish()
+    }
+}
+
+impl Ensemble {
+    /// An ensemble with a new executor sized to the machine.
+    pub fn new() -> Result<Self> {
+        EnsembleBuilder::default().build()
+    }
+
+    /// A builder for tailored or shared executors.
+    pub fn builder() -> EnsembleBuilder {
+        EnsembleBuilder::default()
+    }
+
+    /// An ensemble on a shared executor, which it will not shut down.
+    pub fn with_executor(executor: Arc<Executor>) -> Self {
+        Ensemble {
+            executor,
+            owns_executor: false,
+            registry: FunctionRegistry::with_builtins(),
+            source: None,
+            objects: OnceLock::new(),
+        }
+    }
+
+    /// The executor (clone the `Arc` to share it).
+    pub fn executor(&self) -> &Arc<Executor> {
+        &self.executor
+    }
+
+    /// Workers, threads, memory limit, status and tasks run so far.
+    pub fn executor_info(&self) -> ExecutorInfo {
+        self.executor.info()
+    }
+
+    /// The function registry (to add named functions).
+    pub fn registry_mut(&mut self) -> &mut FunctionRegistry {
+        &mut self.registry
+    }
+
+    /// Loads a source table from one Parquet file or a directory of them. Reads footers
+    /// (and the id and band columns once, when statistics cannot answer); decodes nothing
+    /// else until `compute()`.
+    pub fn from_parquet(
+        &mut self,
+        path: impl AsRef<Path>,
+        columns: ColumnMap,
+        partitioning: Partitioning,
+    ) -> Result<&mut Self> {
+        self.from_parquet_with(path, SourceOptions::new(columns, partitioning))
+    }
+
+    /// [`Ensemble::from_parquet`] with all options.
+    pub fn from_parquet_with(
+        &mut self,
+        path: impl AsRef<Path>,
+        options: SourceOptions,
+    ) -> Result<&mut Self> {
+        let source = ParquetSource::open(path, options)?;
+        self.source = Some(Arc::new(source));
+        self.objects = OnceLock::new();
+        Ok(self)
+    }
+
+    /// The loaded source.
+    pub fn source_table(&self) -> Result<&Arc<ParquetSource>> {
+        self.source.as_ref().ok_or_else(|| {
+            Error::InvalidArgument("no source loaded: call from_parquet first".into())
+        })
+    }
+
+    /// A lazy frame over the source table.
+    pub fn source(&self) -> Result<Frame> {
+        let source = self.source_table()?.clone();
+        let scan = ScanNode {
+            projection: source
+                .schema
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect(),
+            source: source.clone(),
+            aligned: false,
+        };
+        Ok(Frame::new(
+            LogicalPlan::scan(scan),
+            self.executor.clone(),
+            source.columns.clone(),
+            Arc::new(source.bands.clone()),
+        ))
+    }
+
+    /// Applies `function` to every lightcurve of the source table.
+    pub fn batch(&self, function: Arc<dyn LightcurveFunction>, mode: BatchMode) -> Result<Frame> {
+        self.source()?.batch(function, mode)
+    }
+
+    /// [`Ensemble::batch`] with a registered function name.
+    pub fn batch_named(&self, name: &str, mode: BatchMode) -> Result<Frame> {
+        self.batch(self.registry.get(name)?, mode)
+    }
+
+    /// The object table: one row per object with `nobs_<band>` and `nobs_total`, derived
+    /// from the sources (computed once, then cached).
+    pub fn object_table(&self) -> Result<RecordBatch> {
+        if let Some(b) = self.objects.get() {
+            return Ok(b.clone());
+        }
+        let b = self.batch(Arc::new(Nobs), BatchMode::Auto)?.compute()?;
+        Ok(self.objects.get_or_init(|| b).clone())
+    }
+
+    /// Rows, id range, columns with non-null counts and types, partitions and memory of the
+    /// object and source tables.
+    pub fn info(&self) -> Result<EnsembleInfo> {
+        let source = self.source_table()?;
+        let objects = self.object_table()?;
+        Ok(EnsembleInfo {
+            object: TableInfo::of_batch("Object table", &objects, &source.columns.id),
+            source: TableInfo::of_source(source),
+        })
+    }
+
+    /// Closes the executor if this ensemble created it; a shared executor stays open.
+    pub fn close(self) {
+        if self.owns_executor {
+            self.executor.shutdown();
+        }
+    }
+}
+
+/// One column of a [`TableInfo`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnInfo {
+    /// Name.
+    pub name: String,
+    /// Non-null values, when known.
+    pub non_null: Option<usize>,
+    /// Arrow type.
+    pub data_type: String,
+}
+
+/// What `info()` says about one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableInfo {
+    /// "Object table" or "Source table".
+    pub name: String,
+    /// Rows.
+    pub rows: usize,
+    /// Smallest and largest id, when known.
+    pub id_range: Option<IdRange>,
+    /// Columns.
+    pub columns: Vec<ColumnInfo>,
+    /// Partitions.
+    pub partitions: usize,
+    /// How partitions were made.
+    pub partitioning: String,
+    /// Bytes in memory (decoded Arrow), exact for materialized tables, estimated for lazy.
+    pub memory_bytes: usize,
+    /// Whether `memory_bytes` is an estimate.
+    pub memory_estimated: bool,
+}
+
+impl TableInfo {
+    fn of_batch(name: &str, batch: &RecordBatch, id: &str) -> Self {
+        let id_range = batch
+            .column_by_name(id)
+            .and_then(|c| c.as_primitive_opt::<Int64Type>())
+            .and_then(|c| {
+                let v = c.values();
+                Some(IdRange {
+                    min: *v.iter().min()?,
+                    max: *v.iter().max()?,
+                })
+            });
+        TableInfo {
+            name: name.into(),
+            rows: batch.num_rows(),
+            id_range,
+            columns: batch
+                .schema()
+                .fields()
+                .iter()
+                .zip(batch.columns())
+                .map(|(f, c)| ColumnInfo {
+                    name: f.name().clone(),
+                    non_null: Some(c.len() - c.null_count()),
+                    data_type: f.data_type().to_string(),
+                })
+                .collect(),
+            partitions: 1,
+            partitioning: "materialized".into(),
+            memory_bytes: batch.get_array_memory_size(),
+            memory_estimated: false,
+        }
+    }
+
+    fn of_source(source: &ParquetSource) -> Self {
+        let ranges: Option<Vec<IdRange>> = source.partitions.iter().map(|p| p.id_range).collect();
+        let id_range = ranges.and_then(|r| {
+            Some(IdRange {
+                min: r.iter().map(|x| x.min).min()?,
+                max: r.iter().map(|x| x.max).max()?,
+            })
+        });
+        let columns = source
+            .schema
+            .fields()
+            .iter()
+            .map(|f| ColumnInfo {
+                name: f.name().clone(),
+                non_null: source_non_null(source, f.name()),
+                data_type: f.data_type().to_string(),
+            })
+            .collect();
+        TableInfo {
+            name: "Source table".into(),
+            rows: source.rows,
+            id_range,
+            columns,
+            partitions: source.partitions.len(),
+            partitioning: source.partitioning.to_string(),
+            memory_bytes: (source.rows as f64 * source.bytes_per_row) as usize,
+            memory_estimated: true,
+        }
+    }
+}
+
+/// Non-null count from Parquet statistics, when every row group has them.
+fn source_non_null(source: &ParquetSource, column: &str) -> Option<usize> {
+    source.non_null_count(column)
+}
+
+impl fmt::Display for TableInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids = match self.id_range {
+            Some(r) => format!("ids {}..{}", r.min, r.max),
+            None => "ids unknown".into(),
+        };
+        writeln!(
+            f,
+            "{}: {} rows, {}, {} partition(s) ({}), {}{} in memory",
+            self.name,
+            thousands(self.rows),
+            ids,
+            self.partitions,
+            self.partitioning,
+            human_bytes(self.memory_bytes),
+            if self.memory_estimated {
+                " (estimated, decoded)"
+            } else {
+                ""
+            }
+        )?;
+        let w = self
+            .columns
+            .iter()
+            .map(|c| c.name.len())
+            .max()
+            .unwrap_or(6)
+            .max(6);
+        writeln!(f, "   #  {:<w$}  {:>9}  type", "column", "non-null")?;
+        for (i, c) in self.columns.iter().enumerate() {
+            let nn = c.non_null.map(thousands).unwrap_or_else(|| "?".into());
+            writeln!(f, "  {i:>2}  {:<w$}  {nn:>9}  {}", c.name, c.data_type)?;
+        }
+        Ok(())
+    }
+}
+
+/// What [`Ensemble::info`] returns; `Display` prints both tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnsembleInfo {
+    /// The object table.
+    pub object: TableInfo,
+    /// The source table.
+    pub source: TableInfo,
+}
+
+impl fmt::Display for EnsembleInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.object, self.source)
+    }
+}

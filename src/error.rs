@@ -1,0 +1,176 @@
+//! The one error type of the crate.
+//!
+//! Every variant names what went wrong in terms a user can act on: the file, the column, the
+//! value, the operation and the partition.
+
+use std::path::PathBuf;
+
+/// Result alias used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `lsstseries`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or directory could not be opened or read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path that failed.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A Parquet file is corrupt, truncated or not Parquet at all.
+    #[error("{path} is not a readable Parquet file: {message}")]
+    Parquet {
+        /// The offending file.
+        path: PathBuf,
+        /// What the Parquet reader reported.
+        message: String,
+    },
+
+    /// A directory holds no `.parquet` files, or a file holds no rows.
+    #[error("no data: {0}")]
+    Empty(String),
+
+    /// Columns named in the column mapping are missing from a file.
+    #[error(
+        "{path}: missing column(s) {missing:?} (mapped as {roles}); columns present: {present:?}"
+    )]
+    MissingColumns {
+        /// The file whose schema lacks the columns.
+        path: PathBuf,
+        /// The missing column names.
+        missing: Vec<String>,
+        /// Which roles (id, time, ...) the missing columns play.
+        roles: String,
+        /// The columns the file does have.
+        present: Vec<String>,
+    },
+
+    /// A column exists but has a type the engine cannot use for its role.
+    #[error("column '{column}' ({role}) has type {found}; expected {expected}{context}")]
+    ColumnType {
+        /// The column name.
+        column: String,
+        /// The role it plays (id, time, flux, error, band, or a user column).
+        role: String,
+        /// The Arrow type found.
+        found: String,
+        /// What would have been accepted.
+        expected: String,
+        /// Where, e.g. " in data/a.parquet".
+        context: String,
+    },
+
+    /// A column referenced by a plan operation does not exist in its input.
+    #[error("unknown column '{column}' in {operation}; available: {available:?}")]
+    UnknownColumn {
+        /// The missing column.
+        column: String,
+        /// The operation that referenced it.
+        operation: String,
+        /// Columns the input does provide.
+        available: Vec<String>,
+    },
+
+    /// Files of one source disagree on their schema.
+    #[error("{path}: schema differs from {first}: {detail}")]
+    SchemaMismatch {
+        /// The file that differs.
+        path: PathBuf,
+        /// The first file, whose schema sets the rule.
+        first: PathBuf,
+        /// What differs.
+        detail: String,
+    },
+
+    /// A value is not acceptable (NaN/inf, non-positive error, bad size string, ...).
+    #[error("invalid value: {0}")]
+    InvalidValue(String),
+
+    /// An argument of an API call is out of range or inconsistent.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    /// A task failed or panicked while running an operation on a partition.
+    #[error("task failed in {operation} on partition {partition}: {message}")]
+    Task {
+        /// The operation (fused chain) that failed.
+        operation: String,
+        /// The partition index.
+        partition: usize,
+        /// The panic message or the error.
+        message: String,
+    },
+
+    /// A user function returned a result that does not match its declared schema.
+    #[error("function '{function}' broke its contract: {message}")]
+    Function {
+        /// The function name.
+        function: String,
+        /// What was wrong.
+        message: String,
+    },
+
+    /// A named function is not in the registry.
+    #[error("unknown function '{name}'; registered: {known:?}")]
+    UnknownFunction {
+        /// The requested name.
+        name: String,
+        /// Names that are registered.
+        known: Vec<String>,
+    },
+
+    /// The executor was shut down before or during a run.
+    #[error("executor is shut down")]
+    ExecutorClosed,
+
+    /// A configured memory limit would be exceeded.
+    #[error("memory limit exceeded in {operation}: needs {needed} bytes, limit {limit} bytes")]
+    MemoryLimit {
+        /// What needed the memory.
+        operation: String,
+        /// Bytes it needed.
+        needed: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+
+    /// An Arrow kernel failed.
+    #[error("arrow error in {context}: {source}")]
+    Arrow {
+        /// Where it happened.
+        context: String,
+        /// The Arrow error.
+        #[source]
+        source: arrow::error::ArrowError,
+    },
+}
+
+impl Error {
+    /// Wraps an Arrow error with the place it happened.
+    pub fn arrow(context: impl Into<String>, source: arrow::error::ArrowError) -> Self {
+        Error::Arrow {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// Wraps an I/O error with its path.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Wraps a Parquet error with its file.
+    pub fn parquet(path: impl Into<PathBuf>, err: impl std::fmt::Display) -> Self {
+        Error::Parquet {
+            path: path.into(),
+            message: err.to_string(),
+        }
+    }
+}

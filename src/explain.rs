@@ -1,0 +1,206 @@
+//! `explain()`: the plan as written, the optimized plan with the rules that fired and why,
+//! and the physical stages. Text (stable, snapshot-tested) and Graphviz DOT.
+
+use crate::error::Result;
+use crate::io::ParquetSource;
+use crate::optimizer::OptimizedPlan;
+use crate::physical::{PhysicalPlan, StageOutput};
+use crate::plan::{LogicalPlan, PartitionOp, PlanNode};
+use petgraph::stable_graph::NodeIndex;
+use std::fmt::Write;
+
+/// Formats `12345` as `12,345`.
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn columns_summary(names: &[String], total: usize) -> String {
+    const SHOW: usize = 6;
+    let shown: Vec<&str> = names.iter().take(SHOW).map(|s| s.as_str()).collect();
+    let more = if names.len() > SHOW { ", ..." } else { "" };
+    format!(
+        "cols={}/{} [{}{more}]",
+        names.len(),
+        total,
+        shown.join(", ")
+    )
+}
+
+fn scan_detail(
+    source: &ParquetSource,
+    projection: &[String],
+    slices: usize,
+    aligned: bool,
+) -> String {
+    let cut = if aligned {
+        format!(
+            "{slices} partitions (aligned to lightcurves; requested {} {})",
+            source.partitions.len(),
+            source.partitioning
+        )
+    } else {
+        format!("{slices} partitions ({})", source.partitioning)
+    };
+    format!(
+        "files={} row_groups={} {cut}  {}",
+        source.files.len(),
+        source.row_group_count(),
+        columns_summary(projection, source.schema.fields().len())
+    )
+}
+
+fn node_line(plan: &LogicalPlan, ix: NodeIndex) -> Result<String> {
+    let node = plan.node(ix);
+    let props = plan.props(ix);
+    let schema = plan.schema(ix)?;
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let mut line = node.title();
+    match node {
+        PlanNode::Scan(s) => {
+            write!(
+                line,
+                "  {}",
+                scan_detail(&s.source, &s.projection, s.slices().len(), s.aligned)
+            )
+            .ok();
+        }
+        PlanNode::Op(op) => {
+            if op.requires_whole() {
+                line.push_str("  requires=whole lightcurves");
+            }
+            if matches!(
+                op,
+                PartitionOp::Apply(_) | PartitionOp::Project(_) | PartitionOp::Map(_)
+            ) {
+                write!(line, "  {}", columns_summary(&names, names.len())).ok();
+            }
+        }
+        PlanNode::Fused(ops) => {
+            write!(line, "  fused={}", ops.len()).ok();
+            if ops.iter().any(|o| o.requires_whole()) {
+                line.push_str("  requires=whole lightcurves");
+            }
+            write!(line, "  {}", columns_summary(&names, names.len())).ok();
+        }
+        PlanNode::Shuffle(s) => {
+            write!(line, "  reason: {}", s.reason).ok();
+        }
+        PlanNode::Collect => line.push_str("  order=id"),
+    }
+    write!(line, "  partitioning={props}").ok();
+    if let Some(r) = props.rows {
+        write!(line, "  rows={}", thousands(r)).ok();
+    }
+    Ok(line)
+}
+
+fn tree(plan: &LogicalPlan, out: &mut String) -> Result<()> {
+    let chain = plan.chain();
+    for (depth, ix) in chain.iter().rev().enumerate() {
+        writeln!(out, "{}{}", "  ".repeat(depth), node_line(plan, *ix)?).ok();
+    }
+    Ok(())
+}
+
+/// The three views as text.
+pub fn explain_text(
+    written: &LogicalPlan,
+    optimized: &OptimizedPlan,
+    physical: &PhysicalPlan,
+) -> Result<String> {
+    let mut out = String::new();
+    out.push_str("== Plan as written ==\n");
+    tree(written, &mut out)?;
+    let fired: Vec<String> = optimized
+        .reports
+        .iter()
+        .filter(|r| !r.summary.is_empty())
+        .map(|r| format!("{}({})", r.rule, r.summary))
+        .collect();
+    writeln!(
+        out,
+        "== Optimized plan ==  rules: {}",
+        if fired.is_empty() {
+            "none fired".to_string()
+        } else {
+            fired.join(", ")
+        }
+    )
+    .ok();
+    tree(&optimized.plan, &mut out)?;
+    out.push_str("== Why ==\n");
+    for r in &optimized.reports {
+        for n in &r.notes {
+            writeln!(out, "  {}: {n}", r.rule).ok();
+        }
+    }
+    let shuffles = physical
+        .stages
+        .iter()
+        .filter(|s| matches!(s.output, StageOutput::Shuffle { .. }))
+        .count();
+    writeln!(
+        out,
+        "== Physical plan ==  stages={} tasks={} shuffles={shuffles}",
+        physical.stages.len(),
+        physical.tasks()
+    )
+    .ok();
+    for (i, s) in physical.stages.iter().enumerate() {
+        writeln!(out, "  Stage {i}: {} tasks  {}", s.tasks(), s.label).ok();
+    }
+    let warnings = optimized.warnings();
+    if !warnings.is_empty() {
+        out.push_str("== Warnings ==\n");
+        for w in warnings {
+            writeln!(out, "  {w}").ok();
+        }
+    }
+    Ok(out)
+}
+
+fn dot_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// The optimized plan as a Graphviz digraph; edges say whether rows stay or are exchanged.
+pub fn explain_dot(optimized: &OptimizedPlan) -> Result<String> {
+    let plan = &optimized.plan;
+    let mut out = String::from(
+        "digraph plan {\n  rankdir=BT;\n  node [shape=box, fontname=\"monospace\"];\n",
+    );
+    for ix in plan.chain() {
+        let props = plan.props(ix);
+        writeln!(
+            out,
+            "  n{} [label=\"{}\\n{}\"];",
+            ix.index(),
+            dot_escape(&plan.node(ix).title()),
+            dot_escape(&props.to_string())
+        )
+        .ok();
+    }
+    for (a, b, m) in plan.edges() {
+        let label = match m {
+            crate::plan::Movement::Pipeline => "pipeline",
+            crate::plan::Movement::ExchangeById => "exchange by id",
+        };
+        writeln!(
+            out,
+            "  n{} -> n{} [label=\"{label}\"];",
+            a.index(),
+            b.index()
+        )
+        .ok();
+    }
+    out.push_str("}\n");
+    Ok(out)
+}

@@ -1,0 +1,139 @@
+//! `Frame`: a lazy handle on a plan. Each call adds a node (checked at once); `compute()`
+//! optimizes, plans stages and runs them.
+
+use crate::analysis::LightcurveFunction;
+use crate::error::Result;
+use crate::executor::Executor;
+use crate::explain;
+use crate::io::ColumnMap;
+use crate::optimizer::{OptimizedPlan, Optimizer};
+use crate::physical::{PhysicalPlan, RunMetrics};
+use crate::plan::{
+    ApplySpec, BatchMode, LogicalPlan, MapFunction, PartitionOp, PlanNode, Predicate,
+};
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use std::sync::Arc;
+
+/// A lazy computation over a source's partitions.
+#[derive(Clone)]
+pub struct Frame {
+    plan: LogicalPlan,
+    executor: Arc<Executor>,
+    columns: ColumnMap,
+    bands: Arc<Vec<String>>,
+}
+
+impl std::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Frame")
+            .field("nodes", &self.plan.len())
+            .finish()
+    }
+}
+
+impl Frame {
+    pub(crate) fn new(
+        plan: LogicalPlan,
+        executor: Arc<Executor>,
+        columns: ColumnMap,
+        bands: Arc<Vec<String>>,
+    ) -> Self {
+        Frame {
+            plan,
+            executor,
+            columns,
+            bands,
+        }
+    }
+
+    fn push(&self, node: PlanNode) -> Result<Frame> {
+        Ok(Frame {
+            plan: self.plan.push(node)?,
+            ..self.clone()
+        })
+    }
+
+    /// Keeps rows matching `predicate`; unknown columns or mismatched types fail here.
+    pub fn filter(&self, predicate: Predicate) -> Result<Frame> {
+        self.push(PlanNode::Op(PartitionOp::Filter(predicate)))
+    }
+
+    /// Keeps only `columns`, in that order.
+    pub fn select(&self, columns: &[&str]) -> Result<Frame> {
+        self.push(PlanNode::Op(PartitionOp::Project(
+            columns.iter().map(|s| s.to_string()).collect(),
+        )))
+    }
+
+    /// Adds columns with a named per-partition function.
+    pub fn map(&self, function: MapFunction) -> Result<Frame> {
+        self.push(PlanNode::Op(PartitionOp::Map(function)))
+    }
+
+    /// Applies `function` to every lightcurve; `mode` says how split lightcurves are
+    /// treated (see [`BatchMode`]).
+    pub fn batch(&self, function: Arc<dyn LightcurveFunction>, mode: BatchMode) -> Result<Frame> {
+        self.push(PlanNode::Op(PartitionOp::Apply(ApplySpec {
+            function,
+            mode,
+            columns: self.columns.clone(),
+            bands: self.bands.clone(),
+        })))
+    }
+
+    /// Output schema.
+    pub fn schema(&self) -> Result<SchemaRef> {
+        self.plan.schema(self.plan.root())
+    }
+
+    /// The plan as written (without the final collect).
+    pub fn logical_plan(&self) -> &LogicalPlan {
+        &self.plan
+    }
+
+    fn collected(&self) -> Result<LogicalPlan> {
+        self.plan.push(PlanNode::Collect)
+    }
+
+    /// The plan after the default optimizer.
+    pub fn optimize(&self) -> Result<OptimizedPlan> {
+        Optimizer::default().optimize(&self.collected()?)
+    }
+
+    /// Plan as written, optimized plan with the rules that fired and why, and physical
+    /// stages. The text is stable for a given plan and source.
+    pub fn explain(&self) -> Result<String> {
+        self.explain_with(&Optimizer::default())
+    }
+
+    /// `explain()` with a chosen optimizer (e.g. `Optimizer::default().without("fuse_maps")`).
+    pub fn explain_with(&self, optimizer: &Optimizer) -> Result<String> {
+        let written = self.collected()?;
+        let optimized = optimizer.optimize(&written)?;
+        let physical = PhysicalPlan::from_logical(&optimized.plan)?;
+        explain::explain_text(&written, &optimized, &physical)
+    }
+
+    /// The optimized plan as Graphviz DOT.
+    pub fn explain_dot(&self) -> Result<String> {
+        explain::explain_dot(&self.optimize()?)
+    }
+
+    /// Warnings the optimizer raised (e.g. per-partition results on split lightcurves).
+    pub fn warnings(&self) -> Result<Vec<String>> {
+        Ok(self.optimize()?.warnings())
+    }
+
+    /// Runs the plan and returns the result, one batch in id order.
+    pub fn compute(&self) -> Result<RecordBatch> {
+        Ok(self.compute_with_metrics()?.0)
+    }
+
+    /// Runs the plan and returns the result with rows in/out and per-stage timings.
+    pub fn compute_with_metrics(&self) -> Result<(RecordBatch, RunMetrics)> {
+        let optimized = self.optimize()?;
+        let physical = PhysicalPlan::from_logical(&optimized.plan)?;
+        physical.execute(&self.executor)
+    }
+}

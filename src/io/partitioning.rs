@@ -1,0 +1,93 @@
+//! How a source is cut into partitions, and size strings such as `"5KB"`.
+
+use crate::error::{Error, Result};
+use std::fmt;
+
+/// How `from_parquet` cuts a source into partitions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Partitioning {
+    /// One partition per Parquet row group (the default: free to plan, statistics apply).
+    RowGroups,
+    /// One partition per file.
+    Files,
+    /// Re-cut so that each partition holds about this many bytes of decoded Arrow data.
+    Bytes(usize),
+    /// Re-cut into this many partitions of (nearly) equal row counts.
+    Count(usize),
+    /// Re-cut into partitions of this many rows.
+    Rows(usize),
+}
+
+impl Partitioning {
+    /// Parses `"5KB"`, `"64MiB"`, `"1000"` (bytes) into [`Partitioning::Bytes`].
+    pub fn size(text: &str) -> Result<Self> {
+        parse_size(text).map(Partitioning::Bytes)
+    }
+}
+
+impl fmt::Display for Partitioning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Partitioning::RowGroups => write!(f, "by row group"),
+            Partitioning::Files => write!(f, "by file"),
+            Partitioning::Bytes(b) => write!(f, "by size {}", human_bytes(*b)),
+            Partitioning::Count(n) => write!(f, "into {n} partitions"),
+            Partitioning::Rows(n) => write!(f, "by {n} rows"),
+        }
+    }
+}
+
+/// Parses a byte size like Dask does: `KB` = 1000, `KiB` = 1024, bare numbers are bytes.
+///
+/// ```
+/// assert_eq!(lsstseries::io::parse_size("5KB").unwrap(), 5000);
+/// assert_eq!(lsstseries::io::parse_size("2 MiB").unwrap(), 2 * 1024 * 1024);
+/// assert!(lsstseries::io::parse_size("5 parsecs").is_err());
+/// ```
+pub fn parse_size(text: &str) -> Result<usize> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num.parse().map_err(|_| {
+        Error::InvalidValue(format!(
+            "size '{text}': expected a number with an optional unit (B, KB, MB, GB, KiB, MiB, GiB)"
+        ))
+    })?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(Error::InvalidValue(format!(
+                "size '{text}': unknown unit '{other}' (use B, KB, MB, GB, KiB, MiB or GiB)"
+            )))
+        }
+    };
+    let bytes = (value * mult).round();
+    if !(bytes >= 1.0) {
+        return Err(Error::InvalidValue(format!(
+            "size '{text}' must be at least one byte"
+        )));
+    }
+    Ok(bytes as usize)
+}
+
+/// Formats bytes for people: `5.0 KB`, `1.3 GB`.
+pub fn human_bytes(bytes: usize) -> String {
+    let b = bytes as f64;
+    if b < 1e3 {
+        format!("{bytes} B")
+    } else if b < 1e6 {
+        format!("{:.1} KB", b / 1e3)
+    } else if b < 1e9 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{:.2} GB", b / 1e9)
+    }
+}

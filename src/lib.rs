@@ -1,0 +1,42 @@
+//! # lsstseries
+//!
+//! A lazy dataflow engine for survey-scale astronomical lightcurves: the Rust engine behind
+//! the workflow of the Python lsstseries/TAPE `Ensemble`.
+//!
+//! Calls build a typed DAG of partition operations ([`plan`]); an optimizer ([`optimizer`])
+//! fuses per-partition maps and inserts a shuffle only where lightcurves span partitions;
+//! a work-stealing executor ([`executor`]) runs the physical stages ([`physical`]) on
+//! [`Frame::compute`]; [`Frame::explain`] shows the plan and why.
+//!
+//! ```no_run
+//! use lsstseries::{BatchMode, ColumnMap, Ensemble, Partitioning};
+//! let ens = Ensemble::new()?;
+//! let ens = ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::size("5KB")?)?;
+//! let frame = ens.batch_named("stetson_j", BatchMode::Auto)?;
+//! println!("{}", frame.explain()?);
+//! let result = frame.compute()?;
+//! assert_eq!(result.num_rows(), 15);
+//! # Ok::<(), lsstseries::Error>(())
+//! ```
+
+pub mod analysis;
+mod ensemble;
+pub mod error;
+pub mod executor;
+pub mod explain;
+mod frame;
+pub mod io;
+pub mod lightcurve;
+pub mod optimizer;
+pub mod physical;
+pub mod plan;
+
+pub use analysis::{closure_function, FunctionRegistry, LightcurveFunction};
+pub use ensemble::{Ensemble, EnsembleBuilder, EnsembleInfo, TableInfo};
+pub use error::{Error, Result};
+pub use executor::{Executor, ExecutorConfig, ExecutorInfo, ExecutorStatus};
+pub use frame::Frame;
+pub use io::{ColumnMap, Partitioning, Role};
+pub use lightcurve::LightcurveView;
+pub use physical::RunMetrics;
+pub use plan::{col, BatchMode};

@@ -1,0 +1,234 @@
+//! Borrowed per-lightcurve views over a partition, zero-copy where the partition allows.
+//!
+//! A partition arrives as an Arrow `RecordBatch`. [`LightcurveBatch`] groups its rows by
+//! object id (rows already sorted by id are borrowed as they are; otherwise they are
+//! gathered once in id order) and hands out one [`LightcurveView`] per object.
+
+use crate::error::{Error, Result};
+use crate::io::{ColumnMap, Role};
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{Float64Type, Int64Type};
+use smallvec::SmallVec;
+use std::borrow::Cow;
+
+/// One object's observations: borrowed slices of equal length.
+///
+/// Roles a function did not ask for (see
+/// [`LightcurveFunction::required`](crate::analysis::LightcurveFunction::required)) are empty.
+#[derive(Debug, Clone, Copy)]
+pub struct LightcurveView<'a> {
+    /// The object id.
+    pub id: i64,
+    /// Observation times.
+    pub time: &'a [f64],
+    /// Fluxes.
+    pub flux: &'a [f64],
+    /// Flux errors.
+    pub err: &'a [f64],
+    /// Band of each observation, as an index into `band_names`.
+    pub band: &'a [u8],
+    /// Names of the bands, sorted; the same list for every lightcurve of a source.
+    pub band_names: &'a [String],
+}
+
+impl LightcurveView<'_> {
+    /// Number of observations.
+    pub fn len(&self) -> usize {
+        self.flux.len().max(self.time.len()).max(self.band.len())
+    }
+
+    /// True when the lightcurve has no observations.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A partition grouped into lightcurves.
+pub struct LightcurveBatch<'a> {
+    ids: Cow<'a, [i64]>,
+    time: Cow<'a, [f64]>,
+    flux: Cow<'a, [f64]>,
+    err: Cow<'a, [f64]>,
+    band: Vec<u8>,
+    band_names: &'a [String],
+    /// Start offset of each lightcurve, plus the end.
+    offsets: Vec<usize>,
+}
+
+impl<'a> LightcurveBatch<'a> {
+    /// Groups `batch` by id. Only the `required` roles are decoded; the id is always used.
+    pub fn new(
+        batch: &'a RecordBatch,
+        columns: &ColumnMap,
+        band_names: &'a [String],
+        required: &[Role],
+    ) -> Result<Self> {
+        let col = |role: Role| {
+            batch
+                .column_by_name(columns.column(role))
+                .ok_or_else(|| Error::UnknownColumn {
+                    column: columns.column(role).to_string(),
+                    operation: format!("lightcurve grouping ({role})"),
+                    available: batch
+                        .schema()
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().clone())
+                        .collect(),
+                })
+        };
+        let ids = col(Role::Id)?
+            .as_primitive_opt::<Int64Type>()
+            .ok_or_else(|| Error::InvalidValue("id column is not Int64".into()))?
+            .values();
+        let ids: &'a [i64] = ids.as_ref();
+        let sorted = ids.windows(2).all(|w| w[0] <= w[1]);
+        let perm: Option<Vec<u32>> = (!sorted).then(|| {
+            let mut p: Vec<u32> = (0..ids.len() as u32).collect();
+            p.sort_by_key(|&i| ids[i as usize]);
+            p
+        });
+        let gather = |v: &'a [f64]| -> Cow<'a, [f64]> {
+            match &perm {
+                None => Cow::Borrowed(v),
+                Some(p) => Cow::Owned(p.iter().map(|&i| v[i as usize]).collect()),
+            }
+        };
+        let float = |role: Role| -> Result<Cow<'a, [f64]>> {
+            if !required.contains(&role) {
+                return Ok(Cow::Borrowed(&[]));
+            }
+            let a = col(role)?;
+            let a = a
+                .as_primitive_opt::<Float64Type>()
+                .ok_or_else(|| Error::ColumnType {
+                    column: columns.column(role).to_string(),
+                    role: role.name().into(),
+                    found: a.data_type().to_string(),
+                    expected: "Float64 (the scan's canonical type)".into(),
+                    context: String::new(),
+                })?;
+            let v: &'a [f64] = a.values().as_ref();
+            Ok(gather(v))
+        };
+        let time = float(Role::Time)?;
+        let flux = float(Role::Flux)?;
+        let err = float(Role::Err)?;
+        let band = if required.contains(&Role::Band) {
+            let codes = band_codes(col(Role::Band)?, band_names, columns)?;
+            match &perm {
+                None => codes,
+                Some(p) => p.iter().map(|&i| codes[i as usize]).collect(),
+            }
+        } else {
+            Vec::new()
+        };
+        let ids: Cow<'a, [i64]> = match &perm {
+            None => Cow::Borrowed(ids),
+            Some(p) => Cow::Owned(p.iter().map(|&i| ids[i as usize]).collect()),
+        };
+        let mut offsets = Vec::with_capacity(ids.len() / 16 + 2);
+        if !ids.is_empty() {
+            offsets.push(0);
+            for i in 1..ids.len() {
+                if ids[i] != ids[i - 1] {
+                    offsets.push(i);
+                }
+            }
+            offsets.push(ids.len());
+        }
+        Ok(LightcurveBatch {
+            ids,
+            time,
+            flux,
+            err,
+            band,
+            band_names,
+            offsets,
+        })
+    }
+
+    /// Number of lightcurves.
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// True when the partition holds no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `k`-th lightcurve (in id order).
+    pub fn get(&self, k: usize) -> LightcurveView<'_> {
+        let (a, b) = (self.offsets[k], self.offsets[k + 1]);
+        fn sub(v: &[f64], a: usize, b: usize) -> &[f64] {
+            if v.is_empty() {
+                &[]
+            } else {
+                &v[a..b]
+            }
+        }
+        let time = sub(&self.time, a, b);
+        let flux = sub(&self.flux, a, b);
+        let err = sub(&self.err, a, b);
+        LightcurveView {
+            id: self.ids[a],
+            time,
+            flux,
+            err,
+            band: if self.band.is_empty() {
+                &[]
+            } else {
+                &self.band[a..b]
+            },
+            band_names: self.band_names,
+        }
+    }
+}
+
+/// Maps each row's band string to its index in `band_names`.
+fn band_codes(
+    col: &arrow::array::ArrayRef,
+    band_names: &[String],
+    columns: &ColumnMap,
+) -> Result<Vec<u8>> {
+    if band_names.len() > u8::MAX as usize {
+        return Err(Error::InvalidValue(format!(
+            "{} bands in column '{}'; at most 255 are supported",
+            band_names.len(),
+            columns.band
+        )));
+    }
+    let s = col.as_string_opt::<i32>().ok_or_else(|| {
+        Error::InvalidValue(format!("band column '{}' is not Utf8", columns.band))
+    })?;
+    // Few bands: a linear scan of byte strings beats hashing, and runs repeat, so cache the
+    // last match.
+    let names: SmallVec<[&[u8]; 8]> = band_names.iter().map(|b| b.as_bytes()).collect();
+    let mut out = Vec::with_capacity(s.len());
+    let mut last: (&[u8], u8) = (&[], u8::MAX);
+    let offsets = s.value_offsets();
+    let data = s.value_data();
+    for i in 0..s.len() {
+        let v = &data[offsets[i] as usize..offsets[i + 1] as usize];
+        if v == last.0 && last.1 != u8::MAX {
+            out.push(last.1);
+            continue;
+        }
+        match names.iter().position(|n| *n == v) {
+            Some(k) => {
+                last = (v, k as u8);
+                out.push(k as u8);
+            }
+            None => {
+                return Err(Error::InvalidValue(format!(
+                    "band '{}' in column '{}' is not among the source's bands {:?}",
+                    String::from_utf8_lossy(v),
+                    columns.band,
+                    band_names
+                )))
+            }
+        }
+    }
+    Ok(out)
+}

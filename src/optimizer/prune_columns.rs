@@ -1,0 +1,90 @@
+//! Rule `prune_columns`: the scan decodes only the columns some operation above it reads.
+
+use super::{Rule, RuleReport};
+use crate::error::Result;
+use crate::io::Role;
+use crate::plan::{LogicalPlan, PartitionOp, PlanNode};
+use std::collections::BTreeSet;
+
+/// See the module docs.
+pub struct PruneColumns;
+
+/// Columns needed from a node's output: `None` means all of them.
+type Needed = Option<BTreeSet<String>>;
+
+fn through_op(op: &PartitionOp, needed: Needed) -> Needed {
+    match op {
+        PartitionOp::Filter(p) => needed.map(|mut n| {
+            n.extend(p.columns());
+            n
+        }),
+        PartitionOp::Project(cols) => Some(match needed {
+            None => cols.iter().cloned().collect(),
+            Some(n) => cols.iter().filter(|c| n.contains(*c)).cloned().collect(),
+        }),
+        // A map may read any column it is given.
+        PartitionOp::Map(_) => None,
+        PartitionOp::Apply(a) => {
+            let mut n = BTreeSet::new();
+            n.insert(a.columns.id.clone());
+            for r in a.function.required() {
+                n.insert(a.columns.column(*r).to_string());
+            }
+            Some(n)
+        }
+    }
+}
+
+impl Rule for PruneColumns {
+    fn name(&self) -> &'static str {
+        "prune_columns"
+    }
+
+    fn apply(&self, plan: &mut LogicalPlan) -> Result<RuleReport> {
+        let mut report = RuleReport::new(self.name());
+        let mut needed: Needed = None;
+        let chain = plan.chain();
+        for &ix in chain.iter().rev() {
+            needed = match plan.node(ix) {
+                PlanNode::Op(op) => through_op(op, needed),
+                PlanNode::Fused(ops) => ops.iter().rev().fold(needed, |n, op| through_op(op, n)),
+                PlanNode::Shuffle(s) => needed.map(|mut n| {
+                    n.insert(s.id_column.clone());
+                    n
+                }),
+                PlanNode::Collect => needed,
+                PlanNode::Scan(scan) => {
+                    let Some(n) = &needed else { break };
+                    let id = scan.source.columns.column(Role::Id).to_string();
+                    let before = scan.projection.len();
+                    let keep: Vec<String> = scan
+                        .projection
+                        .iter()
+                        .filter(|c| n.contains(*c) || **c == id)
+                        .cloned()
+                        .collect();
+                    let skipped: Vec<String> = scan
+                        .projection
+                        .iter()
+                        .filter(|c| !keep.contains(c))
+                        .cloned()
+                        .collect();
+                    if !skipped.is_empty() {
+                        report.summary = format!("{before}->{}", keep.len());
+                        report.notes.push(format!(
+                            "scan decodes {} of {before} columns [{}]; skips [{}]",
+                            keep.len(),
+                            keep.join(", "),
+                            skipped.join(", ")
+                        ));
+                        if let PlanNode::Scan(s) = plan.node_mut(ix) {
+                            s.projection = keep;
+                        }
+                    }
+                    break;
+                }
+            };
+        }
+        Ok(report)
+    }
+}

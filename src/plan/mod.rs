@@ -1,0 +1,178 @@
+//! The logical plan: a petgraph DAG of partition operations.
+//!
+//! Nodes are a closed enum ([`PlanNode`]); edges point from an input to its consumer and
+//! state the data-movement contract ([`Movement`]): rows stay where they are, or are
+//! exchanged by object id. Every node knows its output schema ([`LogicalPlan::schema`]) and
+//! partitioning ([`LogicalPlan::props`]); building a node with an unknown column fails at
+//! once.
+
+mod node;
+mod predicate;
+mod properties;
+
+pub use node::{ApplySpec, BatchMode, MapFunction, PartitionOp, PlanNode, ScanNode, ShuffleNode};
+pub use predicate::{col, CmpOp, ColumnRef, Literal, Predicate};
+pub use properties::{count_overlapping, node_props, Cohesion, Props, Scheme};
+
+use crate::error::{Error, Result};
+use arrow::datatypes::SchemaRef;
+use petgraph::stable_graph::{NodeIndex, StableDiGraph};
+use petgraph::visit::{EdgeRef, IntoEdgeReferences};
+use petgraph::Direction;
+
+/// How rows travel along an edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Movement {
+    /// Rows stay in their partition (same task).
+    Pipeline,
+    /// Rows are routed to partitions by hash of the object id.
+    ExchangeById,
+}
+
+/// A plan: a DAG whose single root is the final node.
+#[derive(Clone, Debug)]
+pub struct LogicalPlan {
+    graph: StableDiGraph<PlanNode, Movement>,
+    root: NodeIndex,
+}
+
+impl LogicalPlan {
+    /// A plan that reads `scan`.
+    pub fn scan(scan: ScanNode) -> Self {
+        let mut graph = StableDiGraph::new();
+        let root = graph.add_node(PlanNode::Scan(scan));
+        LogicalPlan { graph, root }
+    }
+
+    /// A new plan with `node` on top of this one; checks columns and types now.
+    pub fn push(&self, node: PlanNode) -> Result<Self> {
+        let mut plan = self.clone();
+        let input = plan.root;
+        let movement = movement_into(&node);
+        plan.root = plan.graph.add_node(node);
+        plan.graph.add_edge(input, plan.root, movement);
+        plan.schema(plan.root)?;
+        Ok(plan)
+    }
+
+    /// The final node.
+    pub fn root(&self) -> NodeIndex {
+        self.root
+    }
+
+    /// The node at `ix`.
+    pub fn node(&self, ix: NodeIndex) -> &PlanNode {
+        &self.graph[ix]
+    }
+
+    /// The node's single input, if any.
+    pub fn input(&self, ix: NodeIndex) -> Option<NodeIndex> {
+        self.graph
+            .neighbors_directed(ix, Direction::Incoming)
+            .next()
+    }
+
+    /// The node's consumer, if any.
+    pub fn consumer(&self, ix: NodeIndex) -> Option<NodeIndex> {
+        self.graph
+            .neighbors_directed(ix, Direction::Outgoing)
+            .next()
+    }
+
+    /// Nodes from the source up to the root.
+    pub fn chain(&self) -> Vec<NodeIndex> {
+        let mut v = vec![self.root];
+        while let Some(i) = self.input(*v.last().unwrap_or(&self.root)) {
+            v.push(i);
+        }
+        v.reverse();
+        v
+    }
+
+    /// All edges as (input, consumer, movement).
+    pub fn edges(&self) -> Vec<(NodeIndex, NodeIndex, Movement)> {
+        (&self.graph)
+            .edge_references()
+            .map(|e| (e.source(), e.target(), *e.weight()))
+            .collect()
+    }
+
+    /// Output schema of a node.
+    pub fn schema(&self, ix: NodeIndex) -> Result<SchemaRef> {
+        match &self.graph[ix] {
+            PlanNode::Scan(s) => Ok(s.schema()),
+            node => {
+                let input = self.input(ix).ok_or_else(|| {
+                    Error::InvalidArgument(format!("{} has no input", node.title()))
+                })?;
+                let schema = self.schema(input)?;
+                match node {
+                    PlanNode::Op(op) => op.output_schema(&schema),
+                    PlanNode::Fused(ops) => {
+                        ops.iter().try_fold(schema, |s, op| op.output_schema(&s))
+                    }
+                    _ => Ok(schema),
+                }
+            }
+        }
+    }
+
+    /// Output partitioning and cohesion of a node.
+    pub fn props(&self, ix: NodeIndex) -> Props {
+        let input = self.input(ix).map(|i| self.props(i));
+        node_props(&self.graph[ix], input.as_ref())
+    }
+
+    /// Mutable access for optimizer rules.
+    pub fn node_mut(&mut self, ix: NodeIndex) -> &mut PlanNode {
+        &mut self.graph[ix]
+    }
+
+    /// Inserts `node` between `ix` and its input.
+    pub fn insert_below(&mut self, ix: NodeIndex, node: PlanNode) -> NodeIndex {
+        let input = self.input(ix);
+        let movement = movement_into(&node);
+        let new = self.graph.add_node(node);
+        if let Some(input) = input {
+            if let Some(e) = self.graph.find_edge(input, ix) {
+                self.graph.remove_edge(e);
+            }
+            self.graph.add_edge(input, new, movement);
+        }
+        let into_ix = movement_into(&self.graph[ix]);
+        self.graph.add_edge(new, ix, into_ix);
+        new
+    }
+
+    /// Removes a single-input node, connecting its input to its consumer.
+    pub fn remove(&mut self, ix: NodeIndex) {
+        let input = self.input(ix);
+        let consumer = self.consumer(ix);
+        self.graph.remove_node(ix);
+        match (input, consumer) {
+            (Some(i), Some(c)) => {
+                let m = movement_into(&self.graph[c]);
+                self.graph.add_edge(i, c, m);
+            }
+            (Some(i), None) => self.root = i,
+            _ => {}
+        }
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    /// Always false: a plan has at least its scan.
+    pub fn is_empty(&self) -> bool {
+        self.graph.node_count() == 0
+    }
+}
+
+fn movement_into(node: &PlanNode) -> Movement {
+    match node {
+        PlanNode::Shuffle(_) => Movement::ExchangeById,
+        _ => Movement::Pipeline,
+    }
+}

@@ -1,0 +1,308 @@
+//! The closed set of plan operations.
+
+use super::predicate::Predicate;
+use crate::analysis::LightcurveFunction;
+use crate::error::{Error, Result};
+use crate::io::{ColumnMap, ParquetSource, PartitionSlice, Role};
+use arrow::array::RecordBatch;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use std::fmt;
+use std::sync::Arc;
+
+/// How `batch` treats lightcurves that span partitions (TAPE's `use_map`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BatchMode {
+    /// The optimizer decides: no data movement when partitions provably hold whole
+    /// lightcurves, a boundary re-cut for id-sorted sources, a shuffle otherwise.
+    #[default]
+    Auto,
+    /// Each partition on its own, no data movement (`use_map=True`). Split lightcurves give
+    /// one result per piece.
+    PerPartition,
+    /// Always regroup by id with a shuffle (`use_map=False`).
+    Grouped,
+}
+
+impl fmt::Display for BatchMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BatchMode::Auto => "auto",
+            BatchMode::PerPartition => "per-partition",
+            BatchMode::Grouped => "grouped",
+        })
+    }
+}
+
+impl std::str::FromStr for BatchMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(BatchMode::Auto),
+            "per-partition" | "per_partition" | "map" => Ok(BatchMode::PerPartition),
+            "grouped" | "shuffle" => Ok(BatchMode::Grouped),
+            other => Err(Error::InvalidValue(format!(
+                "mode '{other}': expected auto, per-partition or grouped"
+            ))),
+        }
+    }
+}
+
+type MapBody = dyn Fn(&RecordBatch) -> Result<RecordBatch> + Send + Sync;
+
+/// A named per-partition transformation that keeps the input columns and may add columns
+/// (and drop rows).
+#[derive(Clone)]
+pub struct MapFunction {
+    /// Name shown by `explain()`.
+    pub name: String,
+    /// Columns appended to the input's.
+    pub added: Vec<Field>,
+    body: Arc<MapBody>,
+}
+
+impl MapFunction {
+    /// Wraps a closure. Its output must be the input columns followed by `added`.
+    pub fn new(
+        name: impl Into<String>,
+        added: Vec<Field>,
+        body: impl Fn(&RecordBatch) -> Result<RecordBatch> + Send + Sync + 'static,
+    ) -> Self {
+        MapFunction {
+            name: name.into(),
+            added,
+            body: Arc::new(body),
+        }
+    }
+
+    /// Runs the closure and checks its output against the declared schema.
+    pub fn call(&self, input: &RecordBatch, expected: &SchemaRef) -> Result<RecordBatch> {
+        let out = (self.body)(input)?;
+        let names = |s: &Schema| -> Vec<(String, DataType)> {
+            s.fields()
+                .iter()
+                .map(|f| (f.name().clone(), f.data_type().clone()))
+                .collect()
+        };
+        if names(&out.schema()) != names(expected) {
+            return Err(Error::Function {
+                function: self.name.clone(),
+                message: format!(
+                    "returned columns {:?}, declared {:?}",
+                    names(&out.schema()),
+                    names(expected)
+                ),
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl fmt::Debug for MapFunction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MapFunction({})", self.name)
+    }
+}
+
+/// A per-lightcurve function applied to every object.
+#[derive(Clone, Debug)]
+pub struct ApplySpec {
+    /// The function.
+    pub function: Arc<dyn LightcurveFunction>,
+    /// How split lightcurves are treated.
+    pub mode: BatchMode,
+    /// Column roles of the input.
+    pub columns: ColumnMap,
+    /// The source's bands.
+    pub bands: Arc<Vec<String>>,
+}
+
+/// An operation that runs on each partition independently (fusable).
+#[derive(Clone, Debug)]
+pub enum PartitionOp {
+    /// Keep rows matching a predicate.
+    Filter(Predicate),
+    /// Keep only these columns.
+    Project(Vec<String>),
+    /// A named batch transformation.
+    Map(MapFunction),
+    /// A per-lightcurve function; requires whole lightcurves unless per-partition.
+    Apply(ApplySpec),
+}
+
+impl PartitionOp {
+    /// Short label for `explain()`.
+    pub fn label(&self) -> String {
+        match self {
+            PartitionOp::Filter(p) => format!("filter({p})"),
+            PartitionOp::Project(c) => format!("project({})", c.join(", ")),
+            PartitionOp::Map(m) => m.name.clone(),
+            PartitionOp::Apply(a) => a.function.name().to_string(),
+        }
+    }
+
+    /// Whether the op needs every lightcurve whole inside one partition.
+    pub fn requires_whole(&self) -> bool {
+        matches!(self, PartitionOp::Apply(a) if a.mode != BatchMode::PerPartition)
+    }
+
+    /// Output schema given the input's; fails on unknown columns.
+    pub fn output_schema(&self, input: &SchemaRef) -> Result<SchemaRef> {
+        let fields_of =
+            |s: &Schema| -> Vec<String> { s.fields().iter().map(|f| f.name().clone()).collect() };
+        match self {
+            PartitionOp::Filter(p) => {
+                p.check(input)?;
+                Ok(input.clone())
+            }
+            PartitionOp::Project(cols) => {
+                let mut fields = Vec::with_capacity(cols.len());
+                for c in cols {
+                    let f = input.field_with_name(c).map_err(|_| Error::UnknownColumn {
+                        column: c.clone(),
+                        operation: self.label(),
+                        available: fields_of(input),
+                    })?;
+                    fields.push(f.clone());
+                }
+                Ok(Arc::new(Schema::new(fields)))
+            }
+            PartitionOp::Map(m) => {
+                let mut fields: Vec<Field> = input.fields().iter().map(|f| (**f).clone()).collect();
+                for a in &m.added {
+                    if input.field_with_name(a.name()).is_ok() {
+                        return Err(Error::Function {
+                            function: m.name.clone(),
+                            message: format!("adds column '{}' which already exists", a.name()),
+                        });
+                    }
+                    fields.push(a.clone());
+                }
+                Ok(Arc::new(Schema::new(fields)))
+            }
+            PartitionOp::Apply(a) => {
+                let mut needed = vec![Role::Id];
+                needed.extend_from_slice(a.function.required());
+                for role in needed {
+                    let name = a.columns.column(role);
+                    let f = input
+                        .field_with_name(name)
+                        .map_err(|_| Error::UnknownColumn {
+                            column: name.to_string(),
+                            operation: format!("{} (needs the {role} column)", self.label()),
+                            available: fields_of(input),
+                        })?;
+                    let ok = match role {
+                        Role::Id => f.data_type() == &DataType::Int64,
+                        Role::Band => f.data_type() == &DataType::Utf8,
+                        _ => f.data_type() == &DataType::Float64,
+                    };
+                    if !ok {
+                        return Err(Error::ColumnType {
+                            column: name.to_string(),
+                            role: role.name().to_string(),
+                            found: f.data_type().to_string(),
+                            expected:
+                                "the scan's canonical type (Int64 id, Float64 values, Utf8 band)"
+                                    .into(),
+                            context: format!(" in input of {}", self.label()),
+                        });
+                    }
+                }
+                let out = a.function.output_fields(&a.bands);
+                crate::analysis::check_fields(a.function.as_ref(), &out)?;
+                let mut fields = vec![Field::new(&a.columns.id, DataType::Int64, false)];
+                fields.extend(out);
+                Ok(Arc::new(Schema::new(fields)))
+            }
+        }
+    }
+}
+
+/// Reading a Parquet source.
+#[derive(Clone, Debug)]
+pub struct ScanNode {
+    /// The opened source.
+    pub source: Arc<ParquetSource>,
+    /// Columns decoded, in schema order.
+    pub projection: Vec<String>,
+    /// Use the source's lightcurve-aligned cuts instead of the requested ones.
+    pub aligned: bool,
+}
+
+impl ScanNode {
+    /// The partitions this scan produces.
+    pub fn slices(&self) -> &[PartitionSlice] {
+        match (&self.source.aligned, self.aligned) {
+            (Some(a), true) => a,
+            _ => &self.source.partitions,
+        }
+    }
+
+    /// Output schema (projected canonical schema).
+    pub fn schema(&self) -> SchemaRef {
+        let fields: Vec<Field> = self
+            .source
+            .schema
+            .fields()
+            .iter()
+            .filter(|f| self.projection.contains(f.name()))
+            .map(|f| (**f).clone())
+            .collect();
+        Arc::new(Schema::new(fields))
+    }
+}
+
+/// Regrouping rows by hash of the object id.
+#[derive(Clone, Debug)]
+pub struct ShuffleNode {
+    /// Output partitions.
+    pub partitions: usize,
+    /// Id column.
+    pub id_column: String,
+    /// Why it is there (shown by `explain()`).
+    pub reason: String,
+}
+
+/// A node of the logical plan.
+#[derive(Clone, Debug)]
+pub enum PlanNode {
+    /// Read a Parquet source.
+    Scan(ScanNode),
+    /// One per-partition operation.
+    Op(PartitionOp),
+    /// Several per-partition operations fused into one task (outermost last).
+    Fused(Vec<PartitionOp>),
+    /// Regroup rows by id.
+    Shuffle(ShuffleNode),
+    /// Gather all partitions into one id-ordered result.
+    Collect,
+}
+
+impl PlanNode {
+    /// Operator name with its label, as `explain()` prints it.
+    pub fn title(&self) -> String {
+        match self {
+            PlanNode::Scan(s) => format!("Scan[parquet {}]", s.source.path.display()),
+            PlanNode::Op(op) => op_title(op),
+            PlanNode::Fused(ops) => format!(
+                "Fused[{}]",
+                ops.iter()
+                    .rev()
+                    .map(|o| o.label())
+                    .collect::<Vec<_>>()
+                    .join(" ∘ ")
+            ),
+            PlanNode::Shuffle(s) => format!("Shuffle[hash({}) -> {}]", s.id_column, s.partitions),
+            PlanNode::Collect => "Collect".to_string(),
+        }
+    }
+}
+
+fn op_title(op: &PartitionOp) -> String {
+    match op {
+        PartitionOp::Filter(p) => format!("Filter[{p}]"),
+        PartitionOp::Project(c) => format!("Project[{}]", c.join(", ")),
+        PartitionOp::Map(m) => format!("Map[{}]", m.name),
+        PartitionOp::Apply(a) => format!("Apply[{}]  mode={}", a.function.name(), a.mode),
+    }
+}
