@@ -42,12 +42,12 @@ fn scan_detail(
 ) -> String {
     let cut = if aligned {
         format!(
-            "{slices} partitions (aligned to lightcurves; requested {} {})",
-            source.partitions.len(),
-            source.partitioning
+            "partitions={slices} (aligned to lightcurves; requested {}: {})",
+            source.partitioning,
+            source.partitions.len()
         )
     } else {
-        format!("{slices} partitions ({})", source.partitioning)
+        format!("partitions={slices} ({})", source.partitioning)
     };
     format!(
         "files={} row_groups={} {cut}  {}",
@@ -155,7 +155,14 @@ pub fn explain_text(
     )
     .ok();
     for (i, s) in physical.stages.iter().enumerate() {
-        writeln!(out, "  Stage {i}: {} tasks  {}", s.tasks(), s.label).ok();
+        let n = s.tasks();
+        writeln!(
+            out,
+            "  Stage {i}: {n} task{}  {}",
+            if n == 1 { "" } else { "s" },
+            s.label
+        )
+        .ok();
     }
     let warnings = optimized.warnings();
     if !warnings.is_empty() {

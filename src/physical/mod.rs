@@ -147,7 +147,7 @@ impl PhysicalPlan {
             match plan.node(ix) {
                 PlanNode::Scan(s) => {
                     id_column = Some(s.source.columns.id.clone());
-                    labels = vec![format!("Scan({} partitions)", s.slices().len())];
+                    labels = vec!["Scan".to_string()];
                     current = Some(Stage {
                         input: StageInput::Scan(s.clone()),
                         input_schema: schema,
@@ -176,7 +176,10 @@ impl PhysicalPlan {
                     let mut st = current.take().ok_or_else(|| {
                         Error::InvalidArgument("shuffle without an input stage".into())
                     })?;
-                    labels.push(format!("ShuffleWrite(hash -> {})", sh.partitions));
+                    labels.push(format!(
+                        "ShuffleWrite(hash({}) -> {})",
+                        sh.id_column, sh.partitions
+                    ));
                     st.output = StageOutput::Shuffle {
                         shuffle: shuffles,
                         partitions: sh.partitions,
@@ -184,7 +187,7 @@ impl PhysicalPlan {
                     };
                     st.label = labels.join(" -> ");
                     stages.push(st);
-                    labels = vec![format!("ShuffleRead({})", sh.partitions)];
+                    labels = vec!["ShuffleRead".to_string()];
                     current = Some(Stage {
                         input: StageInput::Shuffle {
                             shuffle: shuffles,

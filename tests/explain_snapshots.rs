@@ -1,0 +1,164 @@
+//! `explain()` text is part of the API: these snapshots change only on purpose.
+//! To accept a deliberate change: `UPDATE_SNAPSHOTS=1 cargo test --test explain_snapshots`.
+
+use arrow::array::{AsArray, Float64Array, RecordBatch};
+use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
+use lsstseries::analysis::StetsonJ;
+use lsstseries::optimizer::Optimizer;
+use lsstseries::plan::{col, MapFunction};
+use lsstseries::{BatchMode, ColumnMap, Ensemble, Frame, Partitioning};
+use std::sync::Arc;
+
+fn check(name: &str, text: &str) {
+    let path = format!("tests/snapshots/{name}.txt");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing snapshot {path}; run with UPDATE_SNAPSHOTS=1"));
+    assert_eq!(text, want, "explain output changed for {name}:\n{text}");
+}
+
+fn tape(partitioning: Partitioning) -> Ensemble {
+    let mut ens = Ensemble::builder().n_workers(1).build().unwrap();
+    ens.from_parquet(
+        "data/tape/test_source.parquet",
+        ColumnMap::tape(),
+        partitioning,
+    )
+    .unwrap();
+    ens
+}
+
+#[test]
+fn auto_on_5kb_partitions_recuts_instead_of_shuffling() {
+    let ens = tape(Partitioning::size("5KB").unwrap());
+    check(
+        "auto_5kb",
+        &ens.batch_named("stetson_j", BatchMode::Auto)
+            .unwrap()
+            .explain()
+            .unwrap(),
+    );
+}
+
+#[test]
+fn grouped_always_shuffles() {
+    let ens = tape(Partitioning::size("5KB").unwrap());
+    check(
+        "grouped_5kb",
+        &ens.batch_named("stetson_j", BatchMode::Grouped)
+            .unwrap()
+            .explain()
+            .unwrap(),
+    );
+}
+
+#[test]
+fn per_partition_warns() {
+    let ens = tape(Partitioning::size("5KB").unwrap());
+    check(
+        "per_partition_5kb",
+        &ens.batch_named("stetson_j", BatchMode::PerPartition)
+            .unwrap()
+            .explain()
+            .unwrap(),
+    );
+}
+
+#[test]
+fn whole_row_group_needs_nothing() {
+    let ens = tape(Partitioning::RowGroups);
+    check(
+        "auto_row_groups",
+        &ens.batch_named("nobs", BatchMode::Auto)
+            .unwrap()
+            .explain()
+            .unwrap(),
+    );
+}
+
+fn add_snr(b: &RecordBatch) -> lsstseries::Result<RecordBatch> {
+    let flux = b
+        .column_by_name("psFlux")
+        .unwrap()
+        .as_primitive::<Float64Type>();
+    let err = b
+        .column_by_name("psFluxErr")
+        .unwrap()
+        .as_primitive::<Float64Type>();
+    let snr: Float64Array = flux
+        .values()
+        .iter()
+        .zip(err.values())
+        .map(|(f, e)| f / e)
+        .collect();
+    let mut fields: Vec<Field> = b.schema().fields().iter().map(|f| (**f).clone()).collect();
+    fields.push(Field::new("snr", DataType::Float64, false));
+    let mut cols = b.columns().to_vec();
+    cols.push(Arc::new(snr));
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap())
+}
+
+fn pipeline(ens: &Ensemble) -> Frame {
+    let snr = MapFunction::new(
+        "add_snr",
+        vec![Field::new("snr", DataType::Float64, false)],
+        add_snr,
+    );
+    ens.source()
+        .unwrap()
+        .filter(col("filterName").eq("r"))
+        .unwrap()
+        .map(snr)
+        .unwrap()
+        .filter(col("psFluxErr").lt(0.1))
+        .unwrap()
+        .batch(Arc::new(StetsonJ), BatchMode::Auto)
+        .unwrap()
+}
+
+#[test]
+fn fused_pipeline_and_rule_switches() {
+    let ens = tape(Partitioning::Count(4));
+    let frame = pipeline(&ens);
+    check("pipeline_fused", &frame.explain().unwrap());
+    check(
+        "pipeline_without_fuse",
+        &frame
+            .explain_with(&Optimizer::default().without("fuse_maps"))
+            .unwrap(),
+    );
+    check("pipeline_dot", &frame.explain_dot().unwrap());
+    // The fused pipeline computes what the unfused rows say: one result per object that
+    // has r-band points with error < 0.1.
+    let result = frame.compute().unwrap();
+    let rows = ens
+        .source()
+        .unwrap()
+        .filter(col("filterName").eq("r").and(col("psFluxErr").lt(0.1)))
+        .unwrap()
+        .compute()
+        .unwrap();
+    let ids = rows
+        .column_by_name("ps1_objid")
+        .unwrap()
+        .as_primitive::<Int64Type>();
+    let mut distinct: Vec<i64> = ids.values().to_vec();
+    distinct.dedup();
+    assert!(!distinct.is_empty());
+    assert_eq!(result.num_rows(), distinct.len());
+    let grouped = tape(Partitioning::RowGroups)
+        .source()
+        .unwrap()
+        .filter(col("filterName").eq("r"))
+        .unwrap()
+        .filter(col("psFluxErr").lt(0.1))
+        .unwrap()
+        .batch(Arc::new(StetsonJ), BatchMode::Grouped)
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(result, grouped);
+}
