@@ -10,8 +10,8 @@
 //!
 //! ```no_run
 //! use lsstseries::{BatchMode, ColumnMap, Ensemble, Partitioning};
-//! let ens = Ensemble::new()?;
-//! let ens = ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::size("5KB")?)?;
+//! let mut ens = Ensemble::new()?;
+//! ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::size("5KB")?)?;
 //! let frame = ens.batch_named("stetson_j", BatchMode::Auto)?;
 //! println!("{}", frame.explain()?);
 //! let result = frame.compute()?;

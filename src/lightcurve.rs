@@ -7,7 +7,7 @@
 use crate::error::{Error, Result};
 use crate::io::{ColumnMap, Role};
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{Float64Type, Int64Type};
+use arrow::datatypes::{Float64Type, Int32Type, Int64Type};
 use smallvec::SmallVec;
 use std::borrow::Cow;
 
@@ -186,6 +186,13 @@ impl<'a> LightcurveBatch<'a> {
     }
 }
 
+fn unknown_band(value: &str, band_names: &[String], columns: &ColumnMap) -> Error {
+    Error::InvalidValue(format!(
+        "band '{value}' in column '{}' is not among the source's bands {band_names:?}",
+        columns.band
+    ))
+}
+
 /// Maps each row's band string to its index in `band_names`.
 fn band_codes(
     col: &arrow::array::ArrayRef,
@@ -199,8 +206,33 @@ fn band_codes(
             columns.band
         )));
     }
+    // Dictionary-encoded (the scan's canonical form): look up each distinct string once.
+    if let Some(dict) = col.as_dictionary_opt::<Int32Type>() {
+        let values = dict.values().as_string_opt::<i32>().ok_or_else(|| {
+            Error::InvalidValue(format!(
+                "band column '{}' does not hold strings",
+                columns.band
+            ))
+        })?;
+        let mut map = Vec::with_capacity(values.len());
+        for v in values.iter() {
+            let v = v.unwrap_or("");
+            map.push(band_names.iter().position(|b| b == v).map(|k| k as u8));
+        }
+        let mut out = Vec::with_capacity(dict.len());
+        for &k in dict.keys().values().iter() {
+            match map.get(k as usize).copied().flatten() {
+                Some(code) => out.push(code),
+                None => return Err(unknown_band(values.value(k as usize), band_names, columns)),
+            }
+        }
+        return Ok(out);
+    }
     let s = col.as_string_opt::<i32>().ok_or_else(|| {
-        Error::InvalidValue(format!("band column '{}' is not Utf8", columns.band))
+        Error::InvalidValue(format!(
+            "band column '{}' is not a string column",
+            columns.band
+        ))
     })?;
     // Few bands: a linear scan of byte strings beats hashing, and runs repeat, so cache the
     // last match.
@@ -221,12 +253,11 @@ fn band_codes(
                 out.push(k as u8);
             }
             None => {
-                return Err(Error::InvalidValue(format!(
-                    "band '{}' in column '{}' is not among the source's bands {:?}",
-                    String::from_utf8_lossy(v),
-                    columns.band,
-                    band_names
-                )))
+                return Err(unknown_band(
+                    &String::from_utf8_lossy(v),
+                    band_names,
+                    columns,
+                ))
             }
         }
     }

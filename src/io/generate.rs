@@ -121,8 +121,13 @@ impl Rng {
     }
 }
 
+/// One observation: (time, flux, err, band index).
+type Obs = (f64, f64, f64, u8);
+/// An observation with its object id.
+type Row = (i64, Obs);
+
 /// Rows of one object: (time, flux, err, band index), time-ordered.
-fn object_rows(cfg: &GeneratorConfig, k: usize, out: &mut Vec<(f64, f64, f64, u8)>) {
+fn object_rows(cfg: &GeneratorConfig, k: usize, out: &mut Vec<Obs>) {
     let mut rng = Rng::new(cfg.seed ^ (k as u64).wrapping_mul(0xA24B_AED4_963E_E407));
     let base = 100.0 + 900.0 * rng.uniform();
     let variable = rng.uniform() < cfg.variable_fraction;
@@ -147,7 +152,7 @@ fn object_rows(cfg: &GeneratorConfig, k: usize, out: &mut Vec<(f64, f64, f64, u8
     out[start..].sort_by(|a, b| a.0.total_cmp(&b.0));
 }
 
-fn batch_of(cfg: &GeneratorConfig, rows: &[(i64, (f64, f64, f64, u8))]) -> Result<RecordBatch> {
+fn batch_of(cfg: &GeneratorConfig, rows: &[Row]) -> Result<RecordBatch> {
     let ids: Int64Array = rows.iter().map(|r| r.0).collect();
     let t: Float64Array = rows.iter().map(|r| r.1 .0).collect();
     let f: Float64Array = rows.iter().map(|r| r.1 .1).collect();
@@ -182,8 +187,7 @@ pub fn generate(cfg: &GeneratorConfig, dir: &Path) -> Result<GenerateSummary> {
     let mut rows_written = 0;
     let mut per_object = Vec::with_capacity(cfg.observations);
     // In scatter mode every observation picks a file, so all files are built at once.
-    let mut scattered: Vec<Vec<(i64, (f64, f64, f64, u8))>> =
-        vec![Vec::new(); if cfg.scatter { cfg.files } else { 0 }];
+    let mut scattered: Vec<Vec<Row>> = vec![Vec::new(); if cfg.scatter { cfg.files } else { 0 }];
     let mut layout_rng = Rng::new(cfg.seed.wrapping_add(7));
     for fi in 0..cfg.files {
         let (lo, hi) = (
@@ -221,7 +225,7 @@ fn write_file(
     cfg: &GeneratorConfig,
     dir: &Path,
     fi: usize,
-    mut rows: Vec<(i64, (f64, f64, f64, u8))>,
+    mut rows: Vec<Row>,
     rng: &mut Rng,
     files: &mut Vec<PathBuf>,
 ) -> Result<usize> {

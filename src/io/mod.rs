@@ -9,6 +9,7 @@ mod partitioning;
 pub use column_map::{ColumnMap, Role};
 pub use output::{write_csv, write_parquet};
 pub use parquet_source::{
-    disjoint, IdRange, ParquetSource, PartitionSlice, RangeSource, SourceFile, SourceOptions,
+    band_type, disjoint, IdRange, ParquetSource, PartitionSlice, RangeSource, SourceFile,
+    SourceOptions,
 };
 pub use partitioning::{human_bytes, parse_size, Partitioning};

@@ -141,6 +141,7 @@ impl ParquetSource {
             let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
                 .map_err(|e| Error::parquet(p, e))?;
             let schema = meta.schema().clone();
+            let meta = dictionary_band_reader(meta, &columns.band);
             match &file_schema {
                 None => {
                     check_roles(p, &schema, &columns)?;
@@ -250,16 +251,73 @@ impl ParquetSource {
     }
 
     /// Reads the id column (as i64, per file) and/or the distinct bands with their total
-    /// string length.
+    /// string length, one file per thread.
     #[allow(clippy::type_complexity)]
     fn scan_ids_and_bands(
         &self,
         ids: bool,
         bands: bool,
     ) -> Result<(Option<Vec<Vec<i64>>>, Option<(BTreeSet<String>, usize)>)> {
-        let mut all_ids = Vec::new();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(self.files.len())
+            .max(1);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        type PerFile = (usize, Vec<i64>, BTreeSet<String>, usize);
+        let results: Vec<Result<Vec<PerFile>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut out = Vec::new();
+                        loop {
+                            let fi = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            if fi >= self.files.len() {
+                                break;
+                            }
+                            let (i, b, len) = self.scan_file(fi, ids, bands)?;
+                            out.push((fi, i, b, len));
+                        }
+                        Ok(out)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(Error::InvalidValue("id/band scan panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        let mut per_file: Vec<PerFile> = Vec::with_capacity(self.files.len());
+        for r in results {
+            per_file.extend(r?);
+        }
+        per_file.sort_by_key(|p| p.0);
         let mut set = BTreeSet::new();
-        let mut total_len = 0usize;
+        let mut total_len = 0;
+        let mut all_ids = Vec::with_capacity(per_file.len());
+        for (_, i, b, len) in per_file {
+            all_ids.push(i);
+            set.extend(b);
+            total_len += len;
+        }
+        Ok((ids.then_some(all_ids), bands.then_some((set, total_len))))
+    }
+
+    /// Ids and distinct bands (with total band string bytes) of one file.
+    fn scan_file(
+        &self,
+        fi: usize,
+        ids: bool,
+        bands: bool,
+    ) -> Result<(Vec<i64>, BTreeSet<String>, usize)> {
+        let f = &self.files[fi];
+        let mut set = BTreeSet::new();
+        if f.rows == 0 {
+            return Ok((Vec::new(), set, 0));
+        }
         let mut wanted = Vec::new();
         if ids {
             wanted.push(self.columns.id.clone());
@@ -267,55 +325,79 @@ impl ParquetSource {
         if bands {
             wanted.push(self.columns.band.clone());
         }
-        for (fi, f) in self.files.iter().enumerate() {
+        // One read per row group: a batch inside one column chunk keeps the chunk's
+        // dictionary, so distinct bands come from a few strings, not one per row.
+        let mut id_values = Vec::with_capacity(if ids { f.rows } else { 0 });
+        let mut total_len = 0;
+        for &(start, rows, _) in f.row_groups.iter().filter(|rg| rg.1 > 0) {
             let slice = PartitionSlice {
                 file: fi,
-                start: 0,
-                rows: f.rows,
+                start,
+                rows,
                 id_range: None,
                 sorted: None,
             };
-            if f.rows == 0 {
-                all_ids.push(Vec::new());
-                continue;
-            }
             let batch = self.read_raw(&slice, &wanted)?;
-            if ids {
-                let col = batch.column_by_name(&self.columns.id).ok_or_else(|| {
-                    Error::InvalidValue(format!("id column missing in {}", f.path.display()))
-                })?;
-                let col =
-                    cast(col, &DataType::Int64).map_err(|e| Error::arrow("casting ids", e))?;
-                if col.null_count() > 0 {
-                    return Err(Error::InvalidValue(format!(
-                        "{}: column '{}' (id) holds {} null value(s)",
-                        f.path.display(),
-                        self.columns.id,
-                        col.null_count()
-                    )));
-                }
-                all_ids.push(col.as_primitive::<Int64Type>().values().to_vec());
+            self.scan_batch(
+                fi,
+                &batch,
+                ids.then_some(&mut id_values),
+                bands.then_some((&mut set, &mut total_len)),
+            )?;
+        }
+        Ok((id_values, set, total_len))
+    }
+
+    fn scan_batch(
+        &self,
+        fi: usize,
+        batch: &RecordBatch,
+        ids: Option<&mut Vec<i64>>,
+        bands: Option<(&mut BTreeSet<String>, &mut usize)>,
+    ) -> Result<()> {
+        let f = &self.files[fi];
+        if let Some(id_values) = ids {
+            let col = batch.column_by_name(&self.columns.id).ok_or_else(|| {
+                Error::InvalidValue(format!("id column missing in {}", f.path.display()))
+            })?;
+            let col = cast(col, &DataType::Int64).map_err(|e| Error::arrow("casting ids", e))?;
+            if col.null_count() > 0 {
+                return Err(Error::InvalidValue(format!(
+                    "{}: column '{}' (id) holds {} null value(s)",
+                    f.path.display(),
+                    self.columns.id,
+                    col.null_count()
+                )));
             }
-            if bands {
-                let col = batch.column_by_name(&self.columns.band).ok_or_else(|| {
-                    Error::InvalidValue(format!("band column missing in {}", f.path.display()))
-                })?;
-                let col =
-                    cast(col, &DataType::Utf8).map_err(|e| Error::arrow("casting bands", e))?;
-                let s = col.as_string::<i32>();
-                total_len += s.value_data().len();
-                let mut last: Option<&str> = None;
-                for v in s.iter().flatten() {
-                    if last != Some(v) {
-                        if !set.contains(v) {
-                            set.insert(v.to_string());
-                        }
-                        last = Some(v);
+            id_values.extend_from_slice(col.as_primitive::<Int64Type>().values());
+        }
+        if let Some((set, total_len)) = bands {
+            let col = batch.column_by_name(&self.columns.band).ok_or_else(|| {
+                Error::InvalidValue(format!("band column missing in {}", f.path.display()))
+            })?;
+            let col = if col.data_type() == &band_type() {
+                col.clone()
+            } else {
+                cast(col, &band_type()).map_err(|e| Error::arrow("casting bands", e))?
+            };
+            let dict = col.as_dictionary::<arrow::datatypes::Int32Type>();
+            let values = dict.values().as_string::<i32>();
+            // Only values some row refers to count as bands.
+            let mut used = vec![0usize; values.len()];
+            for k in dict.keys().iter().flatten() {
+                used[k as usize] += 1;
+            }
+            for (k, n) in used.iter().enumerate() {
+                if *n > 0 {
+                    let v = values.value(k);
+                    *total_len += v.len() * n;
+                    if !set.contains(v) {
+                        set.insert(v.to_string());
                     }
                 }
             }
         }
-        Ok((ids.then_some(all_ids), bands.then_some((set, total_len))))
+        Ok(())
     }
 
     fn plan_partitions(&mut self, ids: Option<&[Vec<i64>]>) -> Result<()> {
@@ -790,7 +872,7 @@ fn canonical_schema(file: &Schema, columns: &ColumnMap) -> SchemaRef {
             let dt = match columns.role_of(f.name()) {
                 Some(Role::Id) => DataType::Int64,
                 Some(Role::Time | Role::Flux | Role::Err) => DataType::Float64,
-                Some(Role::Band) => DataType::Utf8,
+                Some(Role::Band) => band_type(),
                 None => f.data_type().clone(),
             };
             Field::new(
@@ -822,6 +904,42 @@ fn estimate_bytes_per_row(source: &ParquetSource, avg_band_len: f64) -> f64 {
         };
     }
     total
+}
+
+/// The canonical type of the band column: dictionary-encoded strings, as Parquet stores
+/// them, so band lookups touch a handful of strings per partition instead of one per row.
+pub fn band_type() -> DataType {
+    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+}
+
+/// Reader metadata that decodes a Utf8 band column as a dictionary (no per-row strings).
+fn dictionary_band_reader(meta: ArrowReaderMetadata, band: &str) -> ArrowReaderMetadata {
+    let schema = meta.schema();
+    let Ok(i) = schema.index_of(band) else {
+        return meta;
+    };
+    if schema.field(i).data_type() != &DataType::Utf8 {
+        return meta;
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(k, f)| {
+            let f = (**f).clone();
+            if k == i {
+                f.with_data_type(band_type())
+            } else {
+                f
+            }
+        })
+        .collect();
+    let hinted = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    ArrowReaderMetadata::try_new(
+        meta.metadata().clone(),
+        ArrowReaderOptions::new().with_schema(hinted),
+    )
+    .unwrap_or(meta)
 }
 
 fn leaf_index(meta: &ArrowReaderMetadata, name: &str) -> Option<usize> {
@@ -895,6 +1013,21 @@ fn apportion(rows: &[usize], n: usize) -> Vec<usize> {
     out
 }
 
+impl ParquetSource {
+    /// Non-null values of `column` from Parquet statistics, when every row group has a
+    /// null count for it.
+    pub fn non_null_count(&self, column: &str) -> Option<usize> {
+        let mut nulls = 0u64;
+        for f in &self.files {
+            let leaf = leaf_index(&f.meta, column)?;
+            for rg in f.meta.metadata().row_groups() {
+                nulls += rg.column(leaf).statistics()?.null_count_opt()?;
+            }
+        }
+        Some(self.rows - nulls as usize)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -921,20 +1054,5 @@ mod tests {
         assert!(disjoint([r(0, 1), r(2, 3)].into_iter()));
         assert!(!disjoint([r(0, 2), r(2, 3)].into_iter()));
         assert!(!disjoint([r(5, 9), r(0, 6)].into_iter()));
-    }
-}
-
-impl ParquetSource {
-    /// Non-null values of `column` from Parquet statistics, when every row group has a
-    /// null count for it.
-    pub fn non_null_count(&self, column: &str) -> Option<usize> {
-        let mut nulls = 0u64;
-        for f in &self.files {
-            let leaf = leaf_index(&f.meta, column)?;
-            for rg in f.meta.metadata().row_groups() {
-                nulls += rg.column(leaf).statistics()?.null_count_opt()?;
-            }
-        }
-        Some(self.rows - nulls as usize)
     }
 }

@@ -70,7 +70,7 @@ pub fn parse_size(text: &str) -> Result<usize> {
         }
     };
     let bytes = (value * mult).round();
-    if !(bytes >= 1.0) {
+    if bytes.is_nan() || bytes < 1.0 {
         return Err(Error::InvalidValue(format!(
             "size '{text}' must be at least one byte"
         )));

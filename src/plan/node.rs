@@ -193,7 +193,10 @@ impl PartitionOp {
                         })?;
                     let ok = match role {
                         Role::Id => f.data_type() == &DataType::Int64,
-                        Role::Band => f.data_type() == &DataType::Utf8,
+                        Role::Band => {
+                            f.data_type() == &DataType::Utf8
+                                || f.data_type() == &crate::io::band_type()
+                        }
                         _ => f.data_type() == &DataType::Float64,
                     };
                     if !ok {
@@ -202,7 +205,7 @@ impl PartitionOp {
                             role: role.name().to_string(),
                             found: f.data_type().to_string(),
                             expected:
-                                "the scan's canonical type (Int64 id, Float64 values, Utf8 band)"
+                                "the scan's canonical type (Int64 id, Float64 values, dictionary or Utf8 band)"
                                     .into(),
                             context: format!(" in input of {}", self.label()),
                         });

@@ -165,7 +165,7 @@ impl Predicate {
                     })?;
                 let dt = field.data_type();
                 let ok = match value {
-                    Literal::Str(_) => matches!(dt, DataType::Utf8 | DataType::LargeUtf8),
+                    Literal::Str(_) => is_string(dt),
                     Literal::Int(_) | Literal::Float(_) => dt.is_numeric(),
                 };
                 if !ok {
@@ -230,6 +230,14 @@ impl Predicate {
                 .map_err(ctx)
             }
         }
+    }
+}
+
+fn is_string(dt: &DataType) -> bool {
+    match dt {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, v) => is_string(v),
+        _ => false,
     }
 }
 
