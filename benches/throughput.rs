@@ -23,7 +23,7 @@ const FILES: usize = 20;
 fn dataset(objects: usize) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("target/bench-data")
-        .join(format!("objects-{objects}"));
+        .join(format!("objects-{objects}-rg50k"));
     let marker = dir.join("COMPLETE");
     if !marker.exists() {
         let _ = std::fs::remove_dir_all(&dir);
@@ -31,7 +31,9 @@ fn dataset(objects: usize) -> PathBuf {
             objects,
             observations: OBSERVATIONS,
             files: FILES,
-            row_groups_per_file: 4,
+            // Row groups of about 50,000 rows whatever the size, so peak memory compares
+            // datasets at equal partition size.
+            row_groups_per_file: (objects * OBSERVATIONS / FILES / 50_000).max(1),
             ..GeneratorConfig::default()
         };
         let t = Instant::now();
