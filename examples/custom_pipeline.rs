@@ -92,11 +92,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let frame = ens
         .source()?
         .filter(col("band").eq("r"))?
-        .map(MapFunction::new(
-            "add_snr",
-            vec![Field::new("snr", DataType::Float64, false)],
-            add_snr,
-        ))?
+        .map(
+            MapFunction::new(
+                "add_snr",
+                vec![Field::new("snr", DataType::Float64, false)],
+                add_snr,
+            )
+            .reading(&["flux", "flux_err"]),
+        )?
         .filter(col("snr").gt(20.0))?
         .batch(Arc::new(lsstseries::analysis::StetsonJ), BatchMode::Auto)?;
     println!("{}", frame.explain()?);

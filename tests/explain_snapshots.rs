@@ -120,6 +120,32 @@ fn pipeline(ens: &Ensemble) -> Frame {
 }
 
 #[test]
+fn a_map_that_declares_its_reads_lets_the_scan_skip_columns() {
+    let ens = tape(Partitioning::RowGroups);
+    let snr = MapFunction::new(
+        "add_snr",
+        vec![Field::new("snr", DataType::Float64, false)],
+        add_snr,
+    )
+    .reading(&["psFlux", "psFluxErr"]);
+    let frame = ens
+        .source()
+        .unwrap()
+        .map(snr)
+        .unwrap()
+        .filter(col("snr").gt(10.0))
+        .unwrap()
+        .batch(Arc::new(StetsonJ), BatchMode::Auto)
+        .unwrap();
+    let text = frame.explain().unwrap();
+    assert!(
+        text.contains("prune_columns(5->4)") && text.contains("skips [midPointTai]"),
+        "{text}"
+    );
+    assert_eq!(frame.compute().unwrap().num_rows(), 15);
+}
+
+#[test]
 fn fused_pipeline_and_rule_switches() {
     let ens = tape(Partitioning::Count(4));
     let frame = pipeline(&ens);

@@ -22,8 +22,18 @@ fn through_op(op: &PartitionOp, needed: Needed) -> Needed {
             None => cols.iter().cloned().collect(),
             Some(n) => cols.iter().filter(|c| n.contains(*c)).cloned().collect(),
         }),
-        // A map may read any column it is given.
-        PartitionOp::Map(_) => None,
+        // A map keeps its input columns and adds its own: it needs what is needed above
+        // (less what it adds) plus what it reads; undeclared reads mean any column.
+        PartitionOp::Map(m) => match (&m.reads, needed) {
+            (Some(reads), Some(mut n)) => {
+                for a in &m.added {
+                    n.remove(a.name());
+                }
+                n.extend(reads.iter().cloned());
+                Some(n)
+            }
+            _ => None,
+        },
         PartitionOp::Apply(a) => {
             let mut n = BTreeSet::new();
             n.insert(a.columns.id.clone());

@@ -40,3 +40,48 @@ impl Rule for RemoveRedundantShuffle {
         Ok(report)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::{ColumnMap, ParquetSource, Partitioning, SourceOptions};
+    use crate::plan::{ScanNode, ShuffleNode};
+    use std::sync::Arc;
+
+    fn shuffle(n: usize) -> PlanNode {
+        PlanNode::Shuffle(ShuffleNode {
+            partitions: n,
+            id_column: "ps1_objid".into(),
+            reason: "test".into(),
+        })
+    }
+
+    #[test]
+    fn a_shuffle_on_a_shuffle_of_the_same_width_goes() {
+        let source = ParquetSource::open(
+            "data/tape/test_source.parquet",
+            SourceOptions::new(ColumnMap::tape(), Partitioning::Count(4)),
+        )
+        .unwrap();
+        let scan = ScanNode {
+            projection: source
+                .schema
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect(),
+            source: Arc::new(source),
+            aligned: false,
+        };
+        let plan = LogicalPlan::scan(scan).push(shuffle(4)).unwrap();
+        let mut same = plan.push(shuffle(4)).unwrap();
+        let report = RemoveRedundantShuffle.apply(&mut same).unwrap();
+        assert_eq!(report.summary, "removed x1");
+        assert_eq!(same.len(), 2);
+        // A different width really moves rows: it stays.
+        let mut wider = plan.push(shuffle(8)).unwrap();
+        let report = RemoveRedundantShuffle.apply(&mut wider).unwrap();
+        assert!(report.summary.is_empty());
+        assert_eq!(wider.len(), 3);
+    }
+}

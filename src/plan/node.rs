@@ -57,6 +57,8 @@ pub struct MapFunction {
     pub name: String,
     /// Columns appended to the input's.
     pub added: Vec<Field>,
+    /// Columns the body reads, if declared; `None` means any (then the scan decodes all).
+    pub reads: Option<Vec<String>>,
     body: Arc<MapBody>,
 }
 
@@ -70,8 +72,16 @@ impl MapFunction {
         MapFunction {
             name: name.into(),
             added,
+            reads: None,
             body: Arc::new(body),
         }
+    }
+
+    /// Declares the only input columns the body reads, so the scan can skip the others.
+    /// The body still receives (and must return) all input columns that reach it.
+    pub fn reading(mut self, columns: &[&str]) -> Self {
+        self.reads = Some(columns.iter().map(|c| c.to_string()).collect());
+        self
     }
 
     /// Runs the closure and checks its output against the declared schema.
@@ -167,6 +177,15 @@ impl PartitionOp {
                 Ok(Arc::new(Schema::new(fields)))
             }
             PartitionOp::Map(m) => {
+                for c in m.reads.iter().flatten() {
+                    if input.field_with_name(c).is_err() {
+                        return Err(Error::UnknownColumn {
+                            column: c.clone(),
+                            operation: format!("map {}", m.name),
+                            available: fields_of(input),
+                        });
+                    }
+                }
                 let mut fields: Vec<Field> = input.fields().iter().map(|f| (**f).clone()).collect();
                 for a in &m.added {
                     if input.field_with_name(a.name()).is_ok() {

@@ -1,0 +1,158 @@
+//! The command-line tool, end to end.
+
+use std::process::Command;
+
+fn cli(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lsstseries"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_teaches_the_commands() {
+    let (ok, out, _) = cli(&["--help"]);
+    assert!(ok);
+    for word in [
+        "batch",
+        "explain",
+        "generate",
+        "--partition-size",
+        "--mode",
+        "per-partition",
+    ] {
+        assert!(out.contains(word), "help lacks {word}");
+    }
+}
+
+#[test]
+fn batch_on_the_tape_file_writes_one_row_per_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sj.csv");
+    let (ok, _, err) = cli(&[
+        "batch",
+        "stetson_j",
+        "data/tape/test_source.parquet",
+        "--id",
+        "ps1_objid",
+        "--time",
+        "midPointTai",
+        "--flux",
+        "psFlux",
+        "--err",
+        "psFluxErr",
+        "--band",
+        "filterName",
+        "--partition-size",
+        "5KB",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(err.contains("2000 rows in, 15 result rows out"), "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "ps1_objid,stetson_j_g,stetson_j_r");
+    assert_eq!(lines.len(), 16);
+    assert!(
+        lines[2].starts_with("88472935274829959,-0.04174"),
+        "{}",
+        lines[2]
+    );
+}
+
+#[test]
+fn per_partition_mode_warns_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pieces.parquet");
+    let (ok, _, err) = cli(&[
+        "batch",
+        "stetson_j",
+        "data/tape/test_source.parquet",
+        "--columns",
+        "tape",
+        "--partitions",
+        "32",
+        "--mode",
+        "per-partition",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("warning:") && err.contains("45 result rows out"),
+        "{err}"
+    );
+}
+
+#[test]
+fn generate_then_explain_and_info() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("lc");
+    let (ok, _, err) = cli(&[
+        "generate",
+        data.to_str().unwrap(),
+        "--objects",
+        "50",
+        "--files",
+        "2",
+        "--scatter",
+    ]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = cli(&["explain", "stetson_j", data.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Shuffle[hash(id) -> 2]"), "{out}");
+    let (ok, out, err) = cli(&["info", data.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Object table: 50 rows") && out.contains("Source table: 10,000 rows"),
+        "{out}"
+    );
+}
+
+#[test]
+fn mistakes_get_clear_errors() {
+    let (ok, _, err) = cli(&[
+        "batch",
+        "stetson_j",
+        "data/tape/test_source.parquet",
+        "--out",
+        "x.csv",
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("missing column(s)") && err.contains("ps1_objid"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(&["frobnicate"]);
+    assert!(!ok && err.contains("unknown command 'frobnicate'"), "{err}");
+    let (ok, _, err) = cli(&[
+        "batch",
+        "stetson_j",
+        "data/tape/test_source.parquet",
+        "--columns",
+        "tape",
+        "--mode",
+        "sometimes",
+        "--out",
+        "x.csv",
+    ]);
+    assert!(!ok && err.contains("mode 'sometimes'"), "{err}");
+    let (ok, _, err) = cli(&[
+        "batch",
+        "stetson_j",
+        "data/tape/test_source.parquet",
+        "--columns",
+        "tape",
+        "--partition-size",
+        "5 parsecs",
+        "--out",
+        "x.csv",
+    ]);
+    assert!(!ok && err.contains("unknown unit"), "{err}");
+}
