@@ -344,3 +344,58 @@ fn memory_limit_stops_a_shuffle_that_would_exceed_it() {
         "{err}"
     );
 }
+
+#[test]
+fn files_that_disagree_on_schema_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    small(dir.path());
+    // A second file with an extra column.
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("mjd", DataType::Float64, false),
+        Field::new("flux", DataType::Float64, false),
+        Field::new("flux_err", DataType::Float64, false),
+        Field::new("band", DataType::Utf8, false),
+        Field::new("extra", DataType::Float64, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Int64Array::from(vec![9])),
+            Arc::new(Float64Array::from(vec![1.0])),
+            Arc::new(Float64Array::from(vec![1.0])),
+            Arc::new(Float64Array::from(vec![0.1])),
+            Arc::new(StringArray::from(vec!["g"])),
+            Arc::new(Float64Array::from(vec![0.0])),
+        ],
+    )
+    .unwrap();
+    write_parquet(dir.path().join("part-99999.parquet"), &batch).unwrap();
+    let err = open(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("part-99999.parquet")
+            && err.contains("schema differs")
+            && err.contains("extra"),
+        "{err}"
+    );
+}
+
+#[test]
+fn float32_files_are_read_and_other_columns_kept() {
+    // The TAPE file stores time/flux/err as float32; they decode to Float64 and extra
+    // columns survive a plain collect.
+    let mut ens = Ensemble::builder().n_workers(1).build().unwrap();
+    ens.from_parquet(
+        "data/tape/test_source.parquet",
+        ColumnMap::tape(),
+        Partitioning::Count(3),
+    )
+    .unwrap();
+    let rows = ens.source().unwrap().compute().unwrap();
+    assert_eq!(rows.num_rows(), 2000);
+    assert_eq!(rows.num_columns(), 5);
+    assert_eq!(
+        rows.schema().field_with_name("psFlux").unwrap().data_type(),
+        &DataType::Float64
+    );
+}
