@@ -11,7 +11,8 @@ use arrow::datatypes::{Float64Type, Int32Type, Int64Type};
 use smallvec::SmallVec;
 use std::borrow::Cow;
 
-/// One object's observations: borrowed slices of equal length.
+/// One object's observations: borrowed slices of equal length, in time order when the
+/// function reads time.
 ///
 /// Roles a function did not ask for (see
 /// [`LightcurveFunction::required`](crate::analysis::LightcurveFunction::required)) are empty.
@@ -82,10 +83,31 @@ impl<'a> LightcurveBatch<'a> {
             .ok_or_else(|| Error::InvalidValue("id column is not Int64".into()))?
             .values();
         let ids: &'a [i64] = ids.as_ref();
-        let sorted = ids.windows(2).all(|w| w[0] <= w[1]);
+        // Functions that read time get each lightcurve in time order (ties keep row
+        // order); the others get rows grouped by id in their stored order.
+        let times: Option<&'a [f64]> = if required.contains(&Role::Time) {
+            let t = col(Role::Time)?
+                .as_primitive_opt::<Float64Type>()
+                .ok_or_else(|| {
+                    Error::InvalidValue(format!("time column '{}' is not Float64", columns.time))
+                })?;
+            Some(t.values().as_ref())
+        } else {
+            None
+        };
+        let sorted = match times {
+            None => ids.windows(2).all(|w| w[0] <= w[1]),
+            Some(t) => (1..ids.len()).all(|i| (ids[i - 1], t[i - 1]) <= (ids[i], t[i])),
+        };
         let perm: Option<Vec<u32>> = (!sorted).then(|| {
             let mut p: Vec<u32> = (0..ids.len() as u32).collect();
-            p.sort_by_key(|&i| ids[i as usize]);
+            match times {
+                None => p.sort_by_key(|&i| ids[i as usize]),
+                Some(t) => p.sort_by(|&a, &b| {
+                    let (a, b) = (a as usize, b as usize);
+                    ids[a].cmp(&ids[b]).then(t[a].total_cmp(&t[b]))
+                }),
+            }
             p
         });
         let gather = |v: &'a [f64]| -> Cow<'a, [f64]> {
