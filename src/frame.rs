@@ -82,6 +82,16 @@ impl Frame {
         })))
     }
 
+    /// The column roles of the source.
+    pub fn column_map(&self) -> &ColumnMap {
+        &self.columns
+    }
+
+    /// The source's bands, sorted.
+    pub fn band_names(&self) -> &[String] {
+        &self.bands
+    }
+
     /// Output schema.
     pub fn schema(&self) -> Result<SchemaRef> {
         self.plan.schema(self.plan.root())

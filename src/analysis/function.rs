@@ -33,8 +33,24 @@ pub trait LightcurveFunction: Send + Sync {
     fn required(&self) -> &[Role];
     /// Output columns (after the id), given the source's sorted band names.
     fn output_fields(&self, bands: &[String]) -> Vec<Field>;
-    /// Computes one lightcurve, pushing one value per output column onto `out`.
+    /// Computes one lightcurve, pushing one value per output column onto `out` (for
+    /// [`Rows::Many`], any number of such rows). A `Utf8` output column receives band
+    /// names: push the band's index into `band_names`.
     fn evaluate(&self, lc: &LightcurveView<'_>, out: &mut Vec<f64>);
+    /// Rows per lightcurve: exactly one (the default), or any number (e.g. one per band
+    /// and time-lag bin of a structure function).
+    fn rows(&self) -> Rows {
+        Rows::One
+    }
+}
+
+/// How many output rows a [`LightcurveFunction`] produces per lightcurve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// Exactly one row per lightcurve.
+    One,
+    /// Zero or more rows per lightcurve; the object id repeats on each.
+    Many,
 }
 
 impl fmt::Debug for dyn LightcurveFunction {
@@ -85,11 +101,14 @@ pub fn closure_function(
 /// Checks that a function's output columns are usable.
 pub(crate) fn check_fields(f: &dyn LightcurveFunction, fields: &[Field]) -> Result<()> {
     for field in fields {
-        if !matches!(field.data_type(), DataType::Float64 | DataType::Int64) {
+        if !matches!(
+            field.data_type(),
+            DataType::Float64 | DataType::Int64 | DataType::Utf8
+        ) {
             return Err(Error::Function {
                 function: f.name().to_string(),
                 message: format!(
-                    "output column '{}' has type {}; only Float64 and Int64 are supported",
+                    "output column '{}' has type {}; only Float64, Int64 and Utf8 (band names) are supported",
                     field.name(),
                     field.data_type()
                 ),
@@ -118,11 +137,13 @@ pub struct FunctionRegistry {
 }
 
 impl FunctionRegistry {
-    /// The built-in functions: `stetson_j`, `nobs`.
+    /// The built-in functions: `stetson_j`, `nobs`, `sf2` (default options), and the
+    /// others listed by [`FunctionRegistry::names`].
     pub fn with_builtins() -> Self {
         let mut r = FunctionRegistry::default();
         r.register(Arc::new(super::StetsonJ));
         r.register(Arc::new(super::Nobs));
+        r.register(Arc::new(super::StructureFunction::default()));
         r
     }
 
