@@ -156,3 +156,52 @@ fn mistakes_get_clear_errors() {
     ]);
     assert!(!ok && err.contains("unknown unit"), "{err}");
 }
+
+#[test]
+fn sf2_per_object_and_combined() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sf.csv");
+    let (ok, _, err) = cli(&[
+        "sf2",
+        "data/tape/test_source.parquet",
+        "--columns",
+        "tape",
+        "--method",
+        "macleod_2012",
+        "--bootstrap",
+        "20",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.starts_with("ps1_objid,band,dt,sf2,sf2_err,n_pairs\n"),
+        "{text}"
+    );
+    let (ok, _, err) = cli(&[
+        "sf2",
+        "data/tape/test_source.parquet",
+        "--columns",
+        "tape",
+        "--combine",
+        "--bins",
+        "0,1,10,100,1000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("band,dt,sf2,sf2_err,n_pairs\n"), "{text}");
+    let (ok, _, err) = cli(&[
+        "sf2",
+        "data/tape/test_source.parquet",
+        "--columns",
+        "tape",
+        "--method",
+        "nope",
+        "--out",
+        "x.csv",
+    ]);
+    assert!(!ok && err.contains("macleod_2012"), "{err}");
+}

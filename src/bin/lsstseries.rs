@@ -21,6 +21,9 @@ COMMANDS
   explain <function> <path>
         Show the plan batch would run: as written, optimized (which rules fired and
         why, e.g. whether a shuffle is needed), and the physical stages. --dot for Graphviz.
+  sf2 <path> --out <file.csv|file.parquet>
+        Structure function per object and band (or --combine: all objects pooled per
+        band): one row per time-lag bin.
   info <path>
         Rows, id range, columns, partitions and memory of the source and object tables.
   generate <dir>
@@ -44,6 +47,14 @@ PARTITION AND RUN OPTIONS
   --threads N          Worker threads (default: all cores).
   --bands g,r          Bands to report (default: found in the data).
 
+STRUCTURE FUNCTION OPTIONS (sf2)
+  --method M           basic (default), bauer_2009a, bauer_2009b, schmidt_2010, macleod_2012
+  --bin-method B       size (default: equal counts), length, loglength
+  --bins e0,e1,...     explicit time-lag bin edges instead
+  --bin-count-target N target pairs per bin (100)
+  --combine            pool all objects' pairs per band
+  --bootstrap N        estimate 1-sigma errors from N bootstrap repetitions (seed: --seed)
+
 GENERATE OPTIONS
   --objects N (1000)  --observations M (200)  --bands g,r,i  --files F (1)
   --row-groups R (1 per file)  --shuffle (row order within files)
@@ -54,6 +65,7 @@ EXAMPLES
   lsstseries batch stetson_j /tmp/lc --out sj.csv
   lsstseries batch stetson_j data/tape/test_source.parquet --columns tape --partition-size 5KB --out sj.csv
   lsstseries explain stetson_j data/tape/test_source.parquet --columns tape --partition-size 5KB
+  lsstseries sf2 data/tape/test_source.parquet --columns tape --method macleod_2012 --bootstrap 100 --out sf.csv
 ";
 
 struct Args {
@@ -62,7 +74,7 @@ struct Args {
     flags: Vec<String>,
 }
 
-const FLAGS: [&str; 4] = ["--shuffle", "--scatter", "--dot", "--help"];
+const FLAGS: [&str; 5] = ["--shuffle", "--scatter", "--dot", "--help", "--combine"];
 
 fn parse(args: Vec<String>) -> Result<Args, Error> {
     let mut out = Args {
@@ -169,6 +181,26 @@ fn open(a: &mut Args, path: &str) -> Result<Ensemble, Error> {
     Ok(ens)
 }
 
+fn output_path(a: &mut Args, command: &str) -> Result<PathBuf, Error> {
+    let out = PathBuf::from(a.take("out").ok_or_else(|| {
+        Error::InvalidArgument(format!("{command} needs --out <file.csv|file.parquet>"))
+    })?);
+    match out.extension().and_then(|e| e.to_str()) {
+        Some("csv" | "parquet") => Ok(out),
+        _ => Err(Error::InvalidArgument(format!(
+            "--out {}: use a .csv or .parquet file name",
+            out.display()
+        ))),
+    }
+}
+
+fn write_result(out: &std::path::Path, result: &arrow::array::RecordBatch) -> Result<(), Error> {
+    match out.extension().and_then(|e| e.to_str()) {
+        Some("parquet") => write_parquet(out, result),
+        _ => write_csv(out, result),
+    }
+}
+
 fn positional(a: &Args, i: usize, what: &str) -> Result<String, Error> {
     a.positional
         .get(i)
@@ -214,10 +246,7 @@ fn run(argv: Vec<String>) -> Result<(), Error> {
         "batch" => {
             let function = positional(&a, 1, "<function>")?;
             let path = positional(&a, 2, "<path>")?;
-            let out = PathBuf::from(
-                a.take("out")
-                    .ok_or_else(|| Error::InvalidArgument("batch needs --out <file.csv|file.parquet>".into()))?,
-            );
+            let out = output_path(&mut a, "batch")?;
             let mode: BatchMode = a.take("mode").as_deref().unwrap_or("auto").parse()?;
             let t0 = Instant::now();
             let ens = open(&mut a, &path)?;
@@ -227,16 +256,7 @@ fn run(argv: Vec<String>) -> Result<(), Error> {
                 eprintln!("warning: {w}");
             }
             let (result, metrics) = frame.compute_with_metrics()?;
-            match out.extension().and_then(|e| e.to_str()) {
-                Some("parquet") => write_parquet(&out, &result)?,
-                Some("csv") => write_csv(&out, &result)?,
-                _ => {
-                    return Err(Error::InvalidArgument(format!(
-                        "--out {}: use a .csv or .parquet file name",
-                        out.display()
-                    )))
-                }
-            }
+            write_result(&out, &result)?;
             let secs = t0.elapsed().as_secs_f64();
             eprintln!(
                 "{function}: {} rows in, {} result rows out, {} stage(s), {} tasks, {:.3} s ({:.0} rows/s) -> {}",
@@ -247,6 +267,43 @@ fn run(argv: Vec<String>) -> Result<(), Error> {
                 secs,
                 metrics.rows_in as f64 / secs,
                 out.display()
+            );
+            Ok(())
+        }
+        "sf2" => {
+            use lsstseries::analysis::structure_function::{Binning, Bootstrap, SfOptions};
+            let path = positional(&a, 1, "<path>")?;
+            let out = output_path(&mut a, "sf2")?;
+            let mut options = SfOptions::default();
+            if let Some(m) = a.take("method") {
+                options.estimator = m.parse()?;
+            }
+            if let Some(b) = a.take("bin-method") {
+                options.binning = b.parse()?;
+            }
+            if let Some(edges) = a.take("bins") {
+                let parsed: Result<Vec<f64>, _> = edges.split(',').map(|x| x.trim().parse::<f64>()).collect();
+                options.binning = Binning::Edges(parsed.map_err(|_| {
+                    Error::InvalidValue(format!("--bins {edges}: expected comma-separated numbers"))
+                })?);
+            }
+            options.bin_count_target = a.number("bin-count-target", options.bin_count_target)?;
+            let reps = a.number("bootstrap", 0)?;
+            let seed = a.number("seed", 42)? as u64;
+            if reps > 0 {
+                options.bootstrap = Some(Bootstrap { repetitions: reps, seed, ..Bootstrap::default() });
+            }
+            let t0 = Instant::now();
+            let ens = open(&mut a, &path)?;
+            a.finish()?;
+            let result = ens.source()?.structure_function(&options, a.flag("--combine"))?;
+            write_result(&out, &result)?;
+            eprintln!(
+                "sf2 ({}): {} rows -> {} in {:.3} s",
+                options.estimator.name(),
+                result.num_rows(),
+                out.display(),
+                t0.elapsed().as_secs_f64()
             );
             Ok(())
         }
