@@ -229,11 +229,11 @@ fn unknown_columns_fail_when_the_plan_is_built() {
         .to_string();
     assert!(err.contains("'band'") && err.contains("numeric"), "{err}");
     let err = ens
-        .batch_named("stetson_k", BatchMode::Auto)
+        .batch_named("stetson_q", BatchMode::Auto)
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("stetson_k") && err.contains("stetson_j"),
+        err.contains("stetson_q") && err.contains("stetson_j"),
         "{err}"
     );
     let err = ens

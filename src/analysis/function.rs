@@ -143,7 +143,12 @@ impl FunctionRegistry {
         let mut r = FunctionRegistry::default();
         r.register(Arc::new(super::StetsonJ));
         r.register(Arc::new(super::Nobs));
+        r.register(Arc::new(super::Periodogram::default()));
         r.register(Arc::new(super::StructureFunction::default()));
+        // Variability features: each by its own name (per band), and `features`.
+        for f in super::features::feature_functions() {
+            r.register(f);
+        }
         r
     }
 
