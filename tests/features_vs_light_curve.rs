@@ -1,7 +1,7 @@
 //! Our variability features against light-curve's, on 60 generated lightcurves.
 //!
 //! `tests/fixtures/features/lightcurves.csv` (id,t,m,err) and `expected.csv` (light-curve's
-//! values, column names as ours) come from `scripts/make_feature_fixtures.py` (Python
+//! values, column names as ours) come from `tests/fixtures/features/make_fixtures.py` (Python
 //! `light_curve` 0.13.3, i.e. light-curve-feature 0.19.0); no Python runs here.
 //!
 //! Agreement, `|ours - theirs| <=`:
@@ -49,7 +49,7 @@ struct Lc {
 
 fn read(name: &str) -> String {
     std::fs::read_to_string(format!("{FIXTURES}/{name}"))
-        .unwrap_or_else(|e| panic!("{FIXTURES}/{name}: {e} (run scripts/make_feature_fixtures.py)"))
+        .unwrap_or_else(|e| panic!("{FIXTURES}/{name}: {e} (run tests/fixtures/features/make_fixtures.py)"))
 }
 
 fn load_lightcurves() -> Vec<Lc> {

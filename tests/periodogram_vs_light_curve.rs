@@ -2,7 +2,7 @@
 //!
 //! The fixtures (tests/fixtures/periodogram/) hold 30 generated lightcurves and
 //! light-curve's `Periodogram` outputs for two configurations each, with its direct and
-//! its fast algorithm; `scripts/make_periodogram_fixtures.py` writes them. No Python runs
+//! its fast algorithm; `tests/fixtures/periodogram/make_fixtures.py` writes them. No Python runs
 //! here.
 //!
 //! Tolerances:
