@@ -6,11 +6,19 @@
 //! (b) the decode floor: the parquet crate decoding the same four columns of the same
 //!     files with the same number of threads, nothing else;
 //! (c) the executor's overhead per empty task;
-//! (d) peak memory (VmHWM) of a fresh process running (a) at 10,000 and at N objects.
+//! (d) peak memory (VmHWM) of a fresh process running (a) at 10,000 and at N objects;
+//! (e) the default variability feature set (`features`: 12 features, per band) end to end,
+//!     beside its arithmetic alone on the same lightcurves already decoded in memory, so
+//!     end to end can be compared with decode floor + arithmetic.
 //!
-//! N defaults to 100,000 (20 M rows); set LSSTSERIES_BENCH_OBJECTS to change it.
+//! N defaults to 100,000 (20 M rows); set LSSTSERIES_BENCH_OBJECTS to change it, and
+//! LSSTSERIES_BENCH_BANDS (default `g,r,i`) for the bands, e.g. `g` to compare (e) with
+//! `benches/features_vs_light_curve.py`, which uses one band.
 
+use lsstseries::analysis::{FeatureSet, LightcurveFunction};
 use lsstseries::io::generate::{generate, GeneratorConfig};
+use lsstseries::io::{ParquetSource, SourceOptions};
+use lsstseries::lightcurve::LightcurveBatch;
 use lsstseries::{BatchMode, ColumnMap, Ensemble, Executor, ExecutorConfig, Partitioning};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
@@ -20,10 +28,19 @@ use std::time::{Duration, Instant};
 const OBSERVATIONS: usize = 200;
 const FILES: usize = 20;
 
+fn bands() -> Vec<String> {
+    std::env::var("LSSTSERIES_BENCH_BANDS")
+        .unwrap_or_else(|_| "g,r,i".into())
+        .split(',')
+        .map(|b| b.trim().to_string())
+        .collect()
+}
+
 fn dataset(objects: usize) -> PathBuf {
+    let bands = bands();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("target/bench-data")
-        .join(format!("objects-{objects}-rg50k"));
+        .join(format!("objects-{objects}-rg50k-{}", bands.join("")));
     let marker = dir.join("COMPLETE");
     if !marker.exists() {
         let _ = std::fs::remove_dir_all(&dir);
@@ -34,6 +51,7 @@ fn dataset(objects: usize) -> PathBuf {
             // Row groups of about 50,000 rows whatever the size, so peak memory compares
             // datasets at equal partition size.
             row_groups_per_file: (objects * OBSERVATIONS / FILES / 50_000).max(1),
+            bands,
             ..GeneratorConfig::default()
         };
         let t = Instant::now();
@@ -50,6 +68,10 @@ fn dataset(objects: usize) -> PathBuf {
 }
 
 fn stetson(dir: &Path, threads: usize) -> (Duration, u64, usize) {
+    run_named(dir, threads, "stetson_j")
+}
+
+fn run_named(dir: &Path, threads: usize, function: &str) -> (Duration, u64, usize) {
     let t = Instant::now();
     let mut ens = Ensemble::builder()
         .n_workers(threads)
@@ -58,7 +80,7 @@ fn stetson(dir: &Path, threads: usize) -> (Duration, u64, usize) {
     ens.from_parquet(dir, ColumnMap::generated(), Partitioning::RowGroups)
         .expect("open");
     let (result, metrics) = ens
-        .batch_named("stetson_j", BatchMode::Auto)
+        .batch_named(function, BatchMode::Auto)
         .expect("plan")
         .compute_with_metrics()
         .expect("compute");
@@ -117,6 +139,50 @@ fn executor_overhead(threads: usize) -> f64 {
     best * 1e6
 }
 
+/// The feature arithmetic alone: every partition decoded into memory first (not timed),
+/// then the feature set evaluated over all lightcurves on `threads` threads.
+fn features_in_memory(dir: &Path, threads: usize) -> Duration {
+    let source = ParquetSource::open(
+        dir,
+        SourceOptions::new(ColumnMap::generated(), Partitioning::RowGroups),
+    )
+    .expect("open");
+    let set = FeatureSet::default_set(true);
+    let columns: Vec<String> = source
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let batches: Vec<_> = source
+        .partitions
+        .iter()
+        .map(|p| source.read(p, &columns).expect("read"))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let mut out = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(batch) = batches.get(i) else { break };
+                    let lcs =
+                        LightcurveBatch::new(batch, &source.columns, &source.bands, set.required())
+                            .expect("group");
+                    for k in 0..lcs.len() {
+                        out.clear();
+                        set.evaluate(&lcs.get(k), &mut out);
+                    }
+                    std::hint::black_box(&out);
+                }
+            });
+        }
+    });
+    t.elapsed()
+}
+
 fn peak_rss_kib() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -163,8 +229,9 @@ fn main() {
         })
         .unwrap_or(0);
     println!(
-        "dataset: {objects} objects x {OBSERVATIONS} obs = {} rows, {FILES} files, {:.0} MB on disk; {threads} threads",
+        "dataset: {objects} objects x {OBSERVATIONS} obs = {} rows, bands {:?}, {FILES} files, {:.0} MB on disk; {threads} threads",
         objects * OBSERVATIONS,
+        bands(),
         bytes as f64 / 1e6
     );
 
@@ -199,6 +266,22 @@ fn main() {
     println!(
         "(c) executor overhead: {:.3} us per empty task (best of 5 x 200,000)",
         executor_overhead(threads)
+    );
+    let (mut fe, mut fa) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let (d, _, n) = run_named(&dir, threads, "features");
+        assert_eq!(n, objects);
+        fe.push(d.as_secs_f64());
+        fa.push(features_in_memory(&dir, threads).as_secs_f64());
+    }
+    let (fe_m, fa_m) = (median(fe), median(fa));
+    println!(
+        "(e) features (12, per band) end to end: median {:.3} s = {:.0} objects/s; arithmetic alone (decoded in memory): {:.3} s; decode floor + arithmetic = {:.3} s; end to end / (floor + arithmetic) = {:.2}x",
+        fe_m,
+        objects as f64 / fe_m,
+        fa_m,
+        floor_m + fa_m,
+        fe_m / (floor_m + fa_m)
     );
     for n in [10_000, objects] {
         dataset(n);

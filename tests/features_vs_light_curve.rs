@@ -48,8 +48,9 @@ struct Lc {
 }
 
 fn read(name: &str) -> String {
-    std::fs::read_to_string(format!("{FIXTURES}/{name}"))
-        .unwrap_or_else(|e| panic!("{FIXTURES}/{name}: {e} (run tests/fixtures/features/make_fixtures.py)"))
+    std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap_or_else(|e| {
+        panic!("{FIXTURES}/{name}: {e} (run tests/fixtures/features/make_fixtures.py)")
+    })
 }
 
 fn load_lightcurves() -> Vec<Lc> {

@@ -543,7 +543,13 @@ impl FeatureSet {
     }
 
     /// Computes every feature of one sample, appending one value per column to `vals`.
-    fn eval_sample(&self, s: Sample<'_>, sorted: &mut Vec<f64>, vals: &mut Vec<f64>) {
+    fn eval_sample(
+        &self,
+        s: Sample<'_>,
+        sorted: &mut Vec<f64>,
+        keys: &mut Vec<u64>,
+        vals: &mut Vec<f64>,
+    ) {
         let n = s.m.len();
         let needs = self.needs;
         let mo = Moments::new(s.m, needs.central);
@@ -561,7 +567,7 @@ impl FeatureSet {
         if needs.sorted && n > 0 {
             sorted.clear();
             sorted.extend_from_slice(s.m);
-            sorted.sort_unstable_by(f64::total_cmp);
+            order_statistics::sort_floats(sorted, keys);
         }
         for f in &self.features {
             if n < f.min_points() {
@@ -620,6 +626,7 @@ struct Scratch {
     starts: Vec<usize>,
     next: Vec<usize>,
     sorted: Vec<f64>,
+    keys: Vec<u64>,
     vals: Vec<f64>,
 }
 
@@ -668,6 +675,7 @@ impl LightcurveFunction for FeatureSet {
                 starts,
                 next,
                 sorted,
+                keys,
                 vals,
             } = &mut *s.borrow_mut();
             let whole = Sample {
@@ -676,7 +684,7 @@ impl LightcurveFunction for FeatureSet {
                 e: lc.err,
             };
             if !self.per_band {
-                self.eval_sample(whole, sorted, out);
+                self.eval_sample(whole, sorted, keys, out);
                 return;
             }
             let nb = lc.band_names.len();
@@ -690,7 +698,7 @@ impl LightcurveFunction for FeatureSet {
             };
             if nb == 1 {
                 vals.clear();
-                self.eval_sample(whole, sorted, vals);
+                self.eval_sample(whole, sorted, keys, vals);
                 scatter(0, vals);
                 return;
             }
@@ -739,7 +747,7 @@ impl LightcurveFunction for FeatureSet {
                     e: part(e, r),
                 };
                 vals.clear();
-                self.eval_sample(sample, sorted, vals);
+                self.eval_sample(sample, sorted, keys, vals);
                 scatter(k, vals);
             }
         })

@@ -6,6 +6,26 @@
 //! median are two already-sorted runs (left of the median, read backwards, and right of
 //! it), so its median is found by merging the runs up to the middle, in linear time.
 
+/// Sorts finite values ascending, fast: each f64 is mapped to a u64 whose unsigned order
+/// is the float's total order, so the sort compares plain integers (branch-free, about
+/// twice as fast as sorting by `f64::total_cmp`), then mapped back.
+pub(super) fn sort_floats(values: &mut [f64], keys: &mut Vec<u64>) {
+    const SIGN: u64 = 1 << 63;
+    keys.clear();
+    keys.extend(values.iter().map(|x| {
+        let b = x.to_bits();
+        if b & SIGN != 0 {
+            !b
+        } else {
+            b | SIGN
+        }
+    }));
+    keys.sort_unstable();
+    for (v, &k) in values.iter_mut().zip(keys.iter()) {
+        *v = f64::from_bits(if k & SIGN != 0 { k & !SIGN } else { !k });
+    }
+}
+
 /// Quantile `q` (0 <= q <= 1) of ascending `sorted` values, by the R-5 rule light-curve
 /// uses: the piecewise-linear interpolation through the points
 /// `((k - 0.5) / n, sorted[k - 1])`, clamped to the minimum and maximum outside them.
@@ -108,6 +128,28 @@ pub(super) fn percent_amplitude(sorted: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_keyed_sort_matches_total_order() {
+        let mut v = vec![
+            3.5,
+            -0.0,
+            0.0,
+            -2.25,
+            1e300,
+            -1e-300,
+            7.0,
+            f64::MIN_POSITIVE,
+            -7.0,
+        ];
+        let mut want = v.clone();
+        want.sort_by(f64::total_cmp);
+        sort_floats(&mut v, &mut Vec::new());
+        assert_eq!(
+            v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            want.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+    }
 
     fn sorted(v: &[f64]) -> Vec<f64> {
         let mut v = v.to_vec();
