@@ -3,7 +3,7 @@
 use arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use lsstseries::io::generate::{generate, GeneratorConfig};
-use lsstseries::io::write_parquet;
+use lsstseries::io::{source_batch, write_parquet};
 use lsstseries::plan::col;
 use lsstseries::{closure_function, BatchMode, ColumnMap, Ensemble, Error, Partitioning, Role};
 use std::path::Path;
@@ -26,26 +26,8 @@ fn small(dir: &Path) {
 
 fn write(path: &Path, ids: Vec<i64>, flux: Vec<f64>, err: Vec<f64>) {
     let n = ids.len();
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("id", DataType::Int64, false),
-        Field::new("mjd", DataType::Float64, false),
-        Field::new("flux", DataType::Float64, false),
-        Field::new("flux_err", DataType::Float64, false),
-        Field::new("band", DataType::Utf8, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema,
-        vec![
-            Arc::new(Int64Array::from(ids)),
-            Arc::new(Float64Array::from(
-                (0..n).map(|i| i as f64).collect::<Vec<_>>(),
-            )),
-            Arc::new(Float64Array::from(flux)),
-            Arc::new(Float64Array::from(err)),
-            Arc::new(StringArray::from(vec!["g"; n])),
-        ],
-    )
-    .unwrap();
+    let time = (0..n).map(|i| i as f64).collect();
+    let batch = source_batch(&ColumnMap::generated(), ids, time, flux, err, vec!["g"; n]).unwrap();
     write_parquet(path, &batch).unwrap();
 }
 

@@ -27,10 +27,10 @@
 //! has a NaN linear fit here; light-curve returns rounding-noise numbers (there it fits a
 //! line through points at one time).
 
-use arrow::array::{Array, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{Float64Type, Int64Type};
 use lsstseries::analysis::{Feature, FeatureSet, LightcurveFunction};
-use lsstseries::io::write_parquet;
+use lsstseries::io::{source_batch, write_parquet};
 use lsstseries::{BatchMode, ColumnMap, Ensemble, LightcurveView, Partitioning};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -261,22 +261,13 @@ fn through_the_ensemble_per_band() {
         }
     }
     let rows: Vec<_> = order.iter().map(|&i| rows[i]).collect();
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("id", DataType::Int64, false),
-        Field::new("t", DataType::Float64, false),
-        Field::new("m", DataType::Float64, false),
-        Field::new("err", DataType::Float64, false),
-        Field::new("band", DataType::Utf8, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema,
-        vec![
-            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
-            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.1))),
-            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.2))),
-            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.3))),
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.4))),
-        ],
+    let batch = source_batch(
+        &ColumnMap::new("id", "t", "m", "err", "band"),
+        rows.iter().map(|r| r.0).collect(),
+        rows.iter().map(|r| r.1).collect(),
+        rows.iter().map(|r| r.2).collect(),
+        rows.iter().map(|r| r.3).collect(),
+        rows.iter().map(|r| r.4).collect(),
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -20,10 +20,9 @@
 //! with linear interpolation, so it is only compared loosely (printed, see
 //! `light_curve_fast_is_only_an_estimate`).
 
-use arrow::array::{Array, Float64Array, Int64Array, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::array::{Array, Float64Array, Int64Array, RecordBatch};
 use lsstseries::analysis::periodogram::{Fast, Nyquist, Periodogram};
-use lsstseries::io::write_parquet;
+use lsstseries::io::{source_batch, write_parquet};
 use lsstseries::{BatchMode, ColumnMap, Ensemble, Partitioning};
 use std::collections::BTreeMap;
 use std::f64::consts::PI;
@@ -322,24 +321,7 @@ fn end_to_end_through_ensemble() {
     m.push(18.0);
     band.push("g");
     let n = id.len();
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("id", DataType::Int64, false),
-        Field::new("mjd", DataType::Float64, false),
-        Field::new("flux", DataType::Float64, false),
-        Field::new("flux_err", DataType::Float64, false),
-        Field::new("band", DataType::Utf8, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema,
-        vec![
-            Arc::new(Int64Array::from(id)),
-            Arc::new(Float64Array::from(t)),
-            Arc::new(Float64Array::from(m)),
-            Arc::new(Float64Array::from(vec![0.1; n])),
-            Arc::new(StringArray::from(band)),
-        ],
-    )
-    .unwrap();
+    let batch = source_batch(&ColumnMap::generated(), id, t, m, vec![0.1; n], band).unwrap();
     let dir = tempfile::tempdir().unwrap();
     write_parquet(dir.path().join("lcs.parquet"), &batch).unwrap();
     let mut ens = Ensemble::builder().n_workers(2).build().unwrap();

@@ -15,7 +15,7 @@
 //! ```
 
 use crate::error::{Error, Result};
-use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -153,19 +153,16 @@ fn object_rows(cfg: &GeneratorConfig, k: usize, out: &mut Vec<Obs>) {
 }
 
 fn batch_of(cfg: &GeneratorConfig, rows: &[Row]) -> Result<RecordBatch> {
-    let ids: Int64Array = rows.iter().map(|r| r.0).collect();
-    let t: Float64Array = rows.iter().map(|r| r.1 .0).collect();
-    let f: Float64Array = rows.iter().map(|r| r.1 .1).collect();
-    let e: Float64Array = rows.iter().map(|r| r.1 .2).collect();
-    let b = StringArray::from_iter_values(rows.iter().map(|r| cfg.bands[r.1 .3 as usize].as_str()));
-    let cols: Vec<ArrayRef> = vec![
-        Arc::new(ids),
-        Arc::new(t),
-        Arc::new(f),
-        Arc::new(e),
-        Arc::new(b),
-    ];
-    RecordBatch::try_new(schema(), cols).map_err(|e| Error::arrow("generator", e))
+    super::source_batch(
+        &super::ColumnMap::generated(),
+        rows.iter().map(|r| r.0).collect(),
+        rows.iter().map(|r| r.1 .0).collect(),
+        rows.iter().map(|r| r.1 .1).collect(),
+        rows.iter().map(|r| r.1 .2).collect(),
+        rows.iter()
+            .map(|r| cfg.bands[r.1 .3 as usize].as_str())
+            .collect(),
+    )
 }
 
 /// Writes the dataset into `dir` as `part-00000.parquet`, ... and returns what it wrote.

@@ -7,7 +7,7 @@ mod parquet_source;
 mod partitioning;
 
 pub use column_map::{ColumnMap, Role};
-pub use output::{write_csv, write_parquet};
+pub use output::{source_batch, write_csv, write_parquet};
 pub use parquet_source::{
     band_type, disjoint, IdRange, ParquetSource, PartitionSlice, RangeSource, SourceFile,
     SourceOptions,

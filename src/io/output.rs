@@ -1,15 +1,17 @@
 //! Writing results: CSV (id first, NaN as an empty cell) and Parquet.
 
+use super::ColumnMap;
 use crate::error::{Error, Result};
-use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Float32Type, Float64Type, Int64Type};
+use arrow::datatypes::{DataType, Field, Float32Type, Float64Type, Int64Type, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Writes `batch` as CSV with a header. NaN and nulls are written as empty cells.
 pub fn write_csv(path: impl AsRef<Path>, batch: &RecordBatch) -> Result<()> {
@@ -77,6 +79,54 @@ fn csv_field(s: &str) -> String {
     } else {
         s.to_string()
     }
+}
+
+/// A source table (id, time, flux, error, band columns named by `columns`) from plain
+/// vectors, e.g. to write test or example data with [`write_parquet`].
+///
+/// ```
+/// use lsstseries::io::{source_batch, ColumnMap};
+/// let b = source_batch(&ColumnMap::generated(), vec![1, 1], vec![0.0, 1.0], vec![5.0, 6.0],
+///                      vec![0.1, 0.1], vec!["g", "r"]).unwrap();
+/// assert_eq!(b.num_rows(), 2);
+/// assert!(source_batch(&ColumnMap::generated(), vec![1], vec![], vec![], vec![], vec![]).is_err());
+/// ```
+pub fn source_batch(
+    columns: &ColumnMap,
+    id: Vec<i64>,
+    time: Vec<f64>,
+    flux: Vec<f64>,
+    err: Vec<f64>,
+    band: Vec<&str>,
+) -> Result<RecordBatch> {
+    let n = id.len();
+    if [time.len(), flux.len(), err.len(), band.len()]
+        .iter()
+        .any(|&l| l != n)
+    {
+        return Err(Error::InvalidArgument(format!(
+            "source_batch: columns differ in length (id {n}, time {}, flux {}, err {}, band {})",
+            time.len(),
+            flux.len(),
+            err.len(),
+            band.len()
+        )));
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new(&columns.id, DataType::Int64, false),
+        Field::new(&columns.time, DataType::Float64, false),
+        Field::new(&columns.flux, DataType::Float64, false),
+        Field::new(&columns.err, DataType::Float64, false),
+        Field::new(&columns.band, DataType::Utf8, false),
+    ]));
+    let arrays: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from(id)),
+        Arc::new(Float64Array::from(time)),
+        Arc::new(Float64Array::from(flux)),
+        Arc::new(Float64Array::from(err)),
+        Arc::new(StringArray::from(band)),
+    ];
+    RecordBatch::try_new(schema, arrays).map_err(|e| Error::arrow("source_batch", e))
 }
 
 /// Writes `batch` as one Parquet file (snappy).
