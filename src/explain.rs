@@ -94,6 +94,14 @@ fn node_line(plan: &LogicalPlan, ix: NodeIndex) -> Result<String> {
             write!(line, "  reason: {}", s.reason).ok();
         }
         PlanNode::Collect => line.push_str("  order=id"),
+        PlanNode::Aggregate(_) => {
+            write!(
+                line,
+                "  on the collected rows  {}",
+                columns_summary(&names, names.len())
+            )
+            .ok();
+        }
     }
     write!(line, "  partitioning={props}").ok();
     if let Some(r) = props.rows {
@@ -141,6 +149,9 @@ pub fn explain_text(
         for n in &r.notes {
             writeln!(out, "  {}: {n}", r.rule).ok();
         }
+    }
+    if optimized.reports.iter().all(|r| r.notes.is_empty()) {
+        out.push_str("  nothing to decide: no per-lightcurve operation, every column is read\n");
     }
     let shuffles = physical
         .stages

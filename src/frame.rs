@@ -9,7 +9,7 @@ use crate::io::ColumnMap;
 use crate::optimizer::{OptimizedPlan, Optimizer};
 use crate::physical::{PhysicalPlan, RunMetrics};
 use crate::plan::{
-    ApplySpec, BatchMode, LogicalPlan, MapFunction, PartitionOp, PlanNode, Predicate,
+    AggregateNode, ApplySpec, BatchMode, LogicalPlan, MapFunction, PartitionOp, PlanNode, Predicate,
 };
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
@@ -102,8 +102,21 @@ impl Frame {
         &self.plan
     }
 
+    /// Gathers the rows and aggregates them as a whole with `aggregate`; the result is a
+    /// frame whose `compute()` returns the aggregate and whose `explain()` shows it.
+    pub fn aggregate(&self, aggregate: AggregateNode) -> Result<Frame> {
+        let plan = self.collected()?.push(PlanNode::Aggregate(aggregate))?;
+        Ok(Frame {
+            plan,
+            ..self.clone()
+        })
+    }
+
     fn collected(&self) -> Result<LogicalPlan> {
-        self.plan.push(PlanNode::Collect)
+        match self.plan.node(self.plan.root()) {
+            PlanNode::Collect | PlanNode::Aggregate(_) => Ok(self.plan.clone()),
+            _ => self.plan.push(PlanNode::Collect),
+        }
     }
 
     /// The plan after the default optimizer.

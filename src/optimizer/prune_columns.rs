@@ -63,6 +63,8 @@ impl Rule for PruneColumns {
                     n
                 }),
                 PlanNode::Collect => needed,
+                // The aggregation may read any collected column.
+                PlanNode::Aggregate(_) => None,
                 PlanNode::Scan(scan) => {
                     let Some(n) = &needed else { break };
                     let id = scan.source.columns.column(Role::Id).to_string();

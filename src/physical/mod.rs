@@ -94,6 +94,8 @@ pub struct PhysicalPlan {
     pub schema: SchemaRef,
     /// Id column used to order the result, when the result has it.
     pub id_column: Option<String>,
+    /// A whole-result aggregation run after the collect, if the plan ends with one.
+    pub aggregate: Option<crate::plan::AggregateNode>,
 }
 
 /// Counters of one stage of a run.
@@ -142,6 +144,7 @@ impl PhysicalPlan {
         let mut current: Option<Stage> = None;
         let mut shuffles = 0;
         let mut labels: Vec<String> = Vec::new();
+        let mut aggregate = None;
         for ix in plan.chain() {
             let schema = plan.schema(ix)?;
             match plan.node(ix) {
@@ -201,6 +204,10 @@ impl PhysicalPlan {
                     shuffles += 1;
                 }
                 PlanNode::Collect => labels.push("Collect".into()),
+                PlanNode::Aggregate(a) => {
+                    labels.push(plan.node(ix).title());
+                    aggregate = Some(a.clone());
+                }
             }
         }
         let mut last = current.ok_or_else(|| Error::InvalidArgument("empty plan".into()))?;
@@ -212,6 +219,7 @@ impl PhysicalPlan {
             stages,
             schema,
             id_column,
+            aggregate,
         })
     }
 
@@ -280,6 +288,10 @@ impl PhysicalPlan {
             Some(id) => collect_exec::collect(&collected, &self.schema, id)?,
             None => arrow::compute::concat_batches(&self.schema, &collected)
                 .map_err(|e| Error::arrow("collect", e))?,
+        };
+        let result = match &self.aggregate {
+            Some(a) => a.call(&result)?,
+            None => result,
         };
         metrics.rows_out = result.num_rows() as u64;
         metrics.bytes_shuffled = stores.iter().map(|s| s.bytes_shuffled()).sum();

@@ -10,7 +10,9 @@ mod node;
 mod predicate;
 mod properties;
 
-pub use node::{ApplySpec, BatchMode, MapFunction, PartitionOp, PlanNode, ScanNode, ShuffleNode};
+pub use node::{
+    AggregateNode, ApplySpec, BatchMode, MapFunction, PartitionOp, PlanNode, ScanNode, ShuffleNode,
+};
 pub use predicate::{col, CmpOp, ColumnRef, Literal, Predicate};
 pub use properties::{count_overlapping, node_props, Cohesion, Props, Scheme};
 
@@ -46,6 +48,19 @@ impl LogicalPlan {
 
     /// A new plan with `node` on top of this one; checks columns and types now.
     pub fn push(&self, node: PlanNode) -> Result<Self> {
+        let top = &self.graph[self.root];
+        let allowed = match top {
+            PlanNode::Aggregate(_) => false,
+            PlanNode::Collect => matches!(node, PlanNode::Aggregate(_)),
+            _ => true,
+        };
+        if !allowed {
+            return Err(Error::InvalidArgument(format!(
+                "{} cannot follow {}: the plan already ends there",
+                node.title(),
+                top.title()
+            )));
+        }
         let mut plan = self.clone();
         let input = plan.root;
         let movement = movement_into(&node);
@@ -107,6 +122,15 @@ impl LogicalPlan {
                 })?;
                 let schema = self.schema(input)?;
                 match node {
+                    PlanNode::Aggregate(a) => {
+                        if !matches!(self.graph[input], PlanNode::Collect) {
+                            return Err(Error::InvalidArgument(format!(
+                                "{} must sit on a Collect",
+                                node.title()
+                            )));
+                        }
+                        Ok(a.schema.clone())
+                    }
                     PlanNode::Op(op) => op.output_schema(&schema),
                     PlanNode::Fused(ops) => {
                         ops.iter().try_fold(schema, |s, op| op.output_schema(&s))

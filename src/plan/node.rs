@@ -285,6 +285,56 @@ pub struct ShuffleNode {
     pub reason: String,
 }
 
+type AggregateBody = dyn Fn(&RecordBatch) -> Result<RecordBatch> + Send + Sync;
+
+/// A named whole-result aggregation, run once on the collected rows (e.g. the combined
+/// structure function, which pools every lightcurve's pairs).
+#[derive(Clone)]
+pub struct AggregateNode {
+    /// Name shown by `explain()`.
+    pub name: String,
+    /// Declared output schema.
+    pub schema: SchemaRef,
+    body: Arc<AggregateBody>,
+}
+
+impl AggregateNode {
+    /// Wraps a closure that turns the collected rows into the declared schema.
+    pub fn new(
+        name: impl Into<String>,
+        schema: SchemaRef,
+        body: impl Fn(&RecordBatch) -> Result<RecordBatch> + Send + Sync + 'static,
+    ) -> Self {
+        AggregateNode {
+            name: name.into(),
+            schema,
+            body: Arc::new(body),
+        }
+    }
+
+    /// Runs the aggregation and checks its output against the declared schema.
+    pub fn call(&self, input: &RecordBatch) -> Result<RecordBatch> {
+        let out = (self.body)(input)?;
+        if out.schema().fields() != self.schema.fields() {
+            return Err(Error::Function {
+                function: self.name.clone(),
+                message: format!(
+                    "returned schema {:?}, declared {:?}",
+                    out.schema(),
+                    self.schema
+                ),
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl fmt::Debug for AggregateNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AggregateNode({})", self.name)
+    }
+}
+
 /// A node of the logical plan.
 #[derive(Clone, Debug)]
 pub enum PlanNode {
@@ -298,6 +348,8 @@ pub enum PlanNode {
     Shuffle(ShuffleNode),
     /// Gather all partitions into one id-ordered result.
     Collect,
+    /// Aggregate the collected result as a whole (only on top of `Collect`).
+    Aggregate(AggregateNode),
 }
 
 impl PlanNode {
@@ -316,6 +368,7 @@ impl PlanNode {
             ),
             PlanNode::Shuffle(s) => format!("Shuffle[hash({}) -> {}]", s.id_column, s.partitions),
             PlanNode::Collect => "Collect".to_string(),
+            PlanNode::Aggregate(a) => format!("Aggregate[{}]", a.name),
         }
     }
 }

@@ -145,6 +145,12 @@ pub fn node_props(node: &PlanNode, input: Option<&Props>) -> Props {
             cohesion: Cohesion::Whole("hash(id) shuffle".into()),
             rows: input.and_then(|p| p.rows),
         },
+        PlanNode::Aggregate(_) => Props {
+            partitions: 1,
+            scheme: Scheme::Single,
+            cohesion: Cohesion::Whole("one partition".into()),
+            rows: None,
+        },
         PlanNode::Collect => Props {
             partitions: 1,
             scheme: Scheme::Single,

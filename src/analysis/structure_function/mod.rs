@@ -20,8 +20,9 @@ use crate::analysis::function::{LightcurveFunction, Rows};
 use crate::error::{Error, Result};
 use crate::frame::Frame;
 use crate::io::generate::Rng;
-use crate::io::Role;
+use crate::io::{ColumnMap, Role};
 use crate::lightcurve::LightcurveView;
+use crate::plan::AggregateNode;
 use arrow::array::{ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
@@ -490,10 +491,16 @@ impl Frame {
     /// lightcurves' pairs pooled per band (`combine = true`; then the result has no id
     /// column). Pooling gathers the needed columns of the whole frame in memory.
     pub fn structure_function(&self, options: &SfOptions, combine: bool) -> Result<RecordBatch> {
+        self.structure_function_frame(options, combine)?.compute()
+    }
+
+    /// The plan of [`Frame::structure_function`], to `explain()` before computing: a
+    /// per-lightcurve `Apply[sf2]`, or `Aggregate[sf2 combined]` on the collected columns.
+    pub fn structure_function_frame(&self, options: &SfOptions, combine: bool) -> Result<Frame> {
         validate(options)?;
-        let function = Arc::new(StructureFunction::new(options.clone()));
         if !combine {
-            return self.batch(function, crate::BatchMode::Auto)?.compute();
+            let function = Arc::new(StructureFunction::new(options.clone()));
+            return self.batch(function, crate::BatchMode::Auto);
         }
         let columns = self.column_map().clone();
         let mut wanted = vec![
@@ -507,99 +514,112 @@ impl Frame {
         if options.errors == SfErrors::Column {
             wanted.push(columns.err.as_str());
         }
-        let rows = self.select(&wanted)?.compute()?;
-        let col = |name: &str| -> Result<arrow::array::ArrayRef> {
-            rows.column_by_name(name)
-                .cloned()
-                .ok_or_else(|| Error::UnknownColumn {
-                    column: name.to_string(),
-                    operation: "combined structure function".into(),
-                    available: rows
-                        .schema()
-                        .fields()
-                        .iter()
-                        .map(|f| f.name().clone())
-                        .collect(),
-                })
-        };
-        let ids = col(&columns.id)?;
-        let ids = ids.as_primitive::<Int64Type>().values();
-        let float = |name: &str| -> Result<Vec<f64>> {
-            Ok(col(name)?.as_primitive::<Float64Type>().values().to_vec())
-        };
-        let flux = float(&columns.flux)?;
-        let time = if options.ignore_timestamps {
-            Vec::new()
-        } else {
-            float(&columns.time)?
-        };
-        let err = if options.errors == SfErrors::Column {
-            float(&columns.err)?
-        } else {
-            Vec::new()
-        };
-        let band =
-            cast(&col(&columns.band)?, &DataType::Utf8).map_err(|e| Error::arrow("band", e))?;
-        let band = band.as_string::<i32>();
-        let bands = self.band_names();
-        // Rows arrive in id order; sort each lightcurve by time inside each band.
-        let scalar = match options.errors {
-            SfErrors::Scalar(s) => s,
-            _ => 0.0,
-        };
-        let seed = options.bootstrap.as_ref().map_or(0, |b| b.seed);
-        let mut out: Vec<f64> = Vec::new();
-        let mut scratch = Scratch::default();
-        for (k, name) in bands.iter().enumerate() {
-            let mut pairs = Pairs::default();
-            pairs.clear();
-            let mut start = 0;
-            while start < ids.len() {
-                let mut end = start;
-                while end < ids.len() && ids[end] == ids[start] {
-                    end += 1;
-                }
-                let mut idx: Vec<usize> = (start..end).filter(|&i| band.value(i) == name).collect();
-                if !time.is_empty() {
-                    idx.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
-                }
-                let t: Vec<f64> = if time.is_empty() {
-                    Vec::new()
-                } else {
-                    idx.iter().map(|&i| time[i]).collect()
-                };
-                let f: Vec<f64> = idx.iter().map(|&i| flux[i]).collect();
-                let e: Vec<f64> = if err.is_empty() {
-                    Vec::new()
-                } else {
-                    idx.iter().map(|&i| err[i]).collect()
-                };
-                let e = (options.errors == SfErrors::Column).then_some(&e[..]);
-                pairs.add(&t, &f, e, scalar, options.ignore_timestamps);
-                start = end;
-            }
-            let mut rng = Rng::new(seed ^ k as u64);
-            for b in compute(&pairs, options, &mut rng, &mut scratch)? {
-                push_bin(&mut out, k, &b, options.report_bounds);
-            }
-        }
-        let fields = fields(options);
-        let width = fields.len();
-        let n = out.len() / width;
-        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(width);
-        for (c, field) in fields.iter().enumerate() {
-            let v = (0..n).map(|r| out[r * width + c]);
-            arrays.push(match field.data_type() {
-                DataType::Utf8 => Arc::new(StringArray::from_iter_values(
-                    v.map(|x| bands[x as usize].as_str()),
-                )),
-                DataType::Int64 => Arc::new(Int64Array::from_iter_values(v.map(|x| x as i64))),
-                _ => Arc::new(Float64Array::from_iter_values(v)),
-            });
-        }
-        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
-            .map_err(|e| Error::arrow("combined structure function", e))
+        let selected = self.select(&wanted)?;
+        let schema = Arc::new(Schema::new(fields(options)));
+        let (options, bands) = (options.clone(), self.band_names().to_vec());
+        let name = format!("sf2 combined, {}", options.estimator.name());
+        selected.aggregate(AggregateNode::new(name, schema, move |rows| {
+            combined(rows, &options, &columns, &bands)
+        }))
     }
+}
+
+/// The pooled structure function of collected rows (id order), per band.
+fn combined(
+    rows: &RecordBatch,
+    options: &SfOptions,
+    columns: &ColumnMap,
+    bands: &[String],
+) -> Result<RecordBatch> {
+    let col = |name: &str| -> Result<arrow::array::ArrayRef> {
+        rows.column_by_name(name)
+            .cloned()
+            .ok_or_else(|| Error::UnknownColumn {
+                column: name.to_string(),
+                operation: "combined structure function".into(),
+                available: rows
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect(),
+            })
+    };
+    let ids = col(&columns.id)?;
+    let ids = ids.as_primitive::<Int64Type>().values();
+    let float = |name: &str| -> Result<Vec<f64>> {
+        Ok(col(name)?.as_primitive::<Float64Type>().values().to_vec())
+    };
+    let flux = float(&columns.flux)?;
+    let time = if options.ignore_timestamps {
+        Vec::new()
+    } else {
+        float(&columns.time)?
+    };
+    let err = if options.errors == SfErrors::Column {
+        float(&columns.err)?
+    } else {
+        Vec::new()
+    };
+    let band = cast(&col(&columns.band)?, &DataType::Utf8).map_err(|e| Error::arrow("band", e))?;
+    let band = band.as_string::<i32>();
+    // Rows arrive in id order; sort each lightcurve by time inside each band.
+    let scalar = match options.errors {
+        SfErrors::Scalar(s) => s,
+        _ => 0.0,
+    };
+    let seed = options.bootstrap.as_ref().map_or(0, |b| b.seed);
+    let mut out: Vec<f64> = Vec::new();
+    let mut scratch = Scratch::default();
+    for (k, name) in bands.iter().enumerate() {
+        let mut pairs = Pairs::default();
+        pairs.clear();
+        let mut start = 0;
+        while start < ids.len() {
+            let mut end = start;
+            while end < ids.len() && ids[end] == ids[start] {
+                end += 1;
+            }
+            let mut idx: Vec<usize> = (start..end).filter(|&i| band.value(i) == name).collect();
+            if !time.is_empty() {
+                idx.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
+            }
+            let t: Vec<f64> = if time.is_empty() {
+                Vec::new()
+            } else {
+                idx.iter().map(|&i| time[i]).collect()
+            };
+            let f: Vec<f64> = idx.iter().map(|&i| flux[i]).collect();
+            let e: Vec<f64> = if err.is_empty() {
+                Vec::new()
+            } else {
+                idx.iter().map(|&i| err[i]).collect()
+            };
+            let e = (options.errors == SfErrors::Column).then_some(&e[..]);
+            pairs.add(&t, &f, e, scalar, options.ignore_timestamps);
+            start = end;
+        }
+        let mut rng = Rng::new(seed ^ k as u64);
+        for b in compute(&pairs, options, &mut rng, &mut scratch)? {
+            push_bin(&mut out, k, &b, options.report_bounds);
+        }
+    }
+    let fields = fields(options);
+    let width = fields.len();
+    let n = out.len() / width;
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(width);
+    for (c, field) in fields.iter().enumerate() {
+        let v = (0..n).map(|r| out[r * width + c]);
+        arrays.push(match field.data_type() {
+            DataType::Utf8 => Arc::new(StringArray::from_iter_values(
+                v.map(|x| bands[x as usize].as_str()),
+            )),
+            DataType::Int64 => Arc::new(Int64Array::from_iter_values(v.map(|x| x as i64))),
+            _ => Arc::new(Float64Array::from_iter_values(v)),
+        });
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+        .map_err(|e| Error::arrow("combined structure function", e))
 }
 
 #[cfg(test)]
