@@ -193,10 +193,17 @@ fn fused_pipeline_and_rule_switches() {
 fn combined_structure_function_is_an_aggregate_on_the_collect() {
     use lsstseries::analysis::structure_function::SfOptions;
     let ens = tape(Partitioning::Count(4));
-    let frame = ens.source().unwrap().structure_function_frame(&SfOptions::default(), true).unwrap();
+    let frame = ens
+        .source()
+        .unwrap()
+        .structure_function_frame(&SfOptions::default(), true)
+        .unwrap();
     check("sf2_combined", &frame.explain().unwrap());
     // Nothing may follow the aggregate.
     let err = frame.filter(col("sf2").gt(0.0)).unwrap_err().to_string();
-    assert!(err.contains("cannot follow Aggregate[sf2 combined, basic]"), "{err}");
+    assert!(
+        err.contains("cannot follow Aggregate[sf2 combined, basic]"),
+        "{err}"
+    );
     assert!(frame.compute().unwrap().num_rows() > 0);
 }
