@@ -343,7 +343,29 @@ fn run(argv: Vec<String>) -> Result<(), Error> {
     }
 }
 
+/// Keeps freed partition buffers in the heap for reuse instead of returning them to the
+/// OS after every task (glibc's defaults unmap large blocks, so each partition would
+/// page-fault its buffers in again). Only the CLI does this; the library never touches
+/// the allocator of the program embedding it.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    extern "C" {
+        fn mallopt(param: i32, value: i32) -> i32;
+    }
+    const M_TRIM_THRESHOLD: i32 = -1;
+    const M_MMAP_THRESHOLD: i32 = -3;
+    // SAFETY: mallopt only adjusts glibc malloc parameters; called before any threads.
+    unsafe {
+        mallopt(M_MMAP_THRESHOLD, 256 << 20);
+        mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}
+
 fn main() -> ExitCode {
+    tune_allocator();
     match run(std::env::args().skip(1).collect()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
