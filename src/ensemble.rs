@@ -317,7 +317,7 @@ impl TableInfo {
             .iter()
             .map(|f| ColumnInfo {
                 name: f.name().clone(),
-                non_null: source_non_null(source, f.name()),
+                non_null: source.non_null_count(f.name()),
                 data_type: f.data_type().to_string(),
             })
             .collect();
@@ -332,11 +332,6 @@ impl TableInfo {
             memory_estimated: true,
         }
     }
-}
-
-/// Non-null count from Parquet statistics, when every row group has them.
-fn source_non_null(source: &ParquetSource, column: &str) -> Option<usize> {
-    source.non_null_count(column)
 }
 
 impl fmt::Display for TableInfo {

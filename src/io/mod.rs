@@ -9,7 +9,6 @@ mod partitioning;
 pub use column_map::{ColumnMap, Role};
 pub use output::{source_batch, write_csv, write_parquet};
 pub use parquet_source::{
-    band_type, disjoint, IdRange, ParquetSource, PartitionSlice, RangeSource, SourceFile,
-    SourceOptions,
+    band_type, disjoint, IdRange, ParquetSource, PartitionSlice, SourceFile, SourceOptions,
 };
 pub use partitioning::{human_bytes, parse_size, Partitioning};

@@ -31,15 +31,6 @@ pub struct IdRange {
     pub max: i64,
 }
 
-/// Where a partition's id range came from (shown by `explain()`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RangeSource {
-    /// Parquet row-group min/max statistics: known without reading data.
-    Statistics,
-    /// The id column, read once when the source was opened.
-    IdColumn,
-}
-
 /// One partition of a source: a contiguous row range inside one file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartitionSlice {

@@ -170,7 +170,7 @@ fn op_props(op: &PartitionOp, input: Props) -> Props {
         PartitionOp::Apply(_) => Props {
             rows: None,
             cohesion: match input.cohesion {
-                Cohesion::Whole(_) => Cohesion::Whole("one row per object".into()),
+                Cohesion::Whole(_) => Cohesion::Whole("each object's rows in one partition".into()),
                 Cohesion::Split(r) => Cohesion::Split(format!("one row per piece; {r}")),
                 Cohesion::Unknown(r) => Cohesion::Unknown(r),
             },
