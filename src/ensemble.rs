@@ -180,18 +180,8 @@ impl Ensemble {
     /// A lazy frame over the source table.
     pub fn source(&self) -> Result<Frame> {
         let source = self.source_table()?.clone();
-        let scan = ScanNode {
-            projection: source
-                .schema
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect(),
-            source: source.clone(),
-            aligned: false,
-        };
         Ok(Frame::new(
-            LogicalPlan::scan(scan),
+            LogicalPlan::scan(ScanNode::new(source.clone())),
             self.executor.clone(),
             source.columns.clone(),
             Arc::new(source.bands.clone()),

@@ -63,16 +63,7 @@ mod tests {
             SourceOptions::new(ColumnMap::tape(), Partitioning::Count(4)),
         )
         .unwrap();
-        let scan = ScanNode {
-            projection: source
-                .schema
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect(),
-            source: Arc::new(source),
-            aligned: false,
-        };
+        let scan = ScanNode::new(Arc::new(source));
         let plan = LogicalPlan::scan(scan).push(shuffle(4)).unwrap();
         let mut same = plan.push(shuffle(4)).unwrap();
         let report = RemoveRedundantShuffle.apply(&mut same).unwrap();

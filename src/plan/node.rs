@@ -252,6 +252,21 @@ pub struct ScanNode {
 }
 
 impl ScanNode {
+    /// A scan of every column of `source`, with the requested partition cuts.
+    pub fn new(source: Arc<ParquetSource>) -> Self {
+        let projection = source
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        ScanNode {
+            source,
+            projection,
+            aligned: false,
+        }
+    }
+
     /// The partitions this scan produces.
     pub fn slices(&self) -> &[PartitionSlice] {
         match (&self.source.aligned, self.aligned) {
