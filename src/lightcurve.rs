@@ -285,3 +285,102 @@ fn band_codes(
     }
     Ok(out)
 }
+
+/// A lightcurve's observations regrouped by band: each band's rows contiguous, in their
+/// original (time) order. One counting-sort pass; reuse one value across lightcurves to
+/// keep its buffers. Roles the lightcurve does not carry (empty slices) stay empty.
+///
+/// ```
+/// use lsstseries::lightcurve::{BandGroups, LightcurveView};
+/// let names = ["g".to_string(), "r".to_string()];
+/// let lc = LightcurveView { id: 1, time: &[1.0, 2.0, 3.0], flux: &[10.0, 20.0, 30.0],
+///     err: &[], band: &[1, 0, 1], band_names: &names };
+/// let mut groups = BandGroups::default();
+/// groups.fill(&lc);
+/// assert_eq!(groups.flux(1), &[10.0, 30.0]);
+/// assert_eq!(groups.time(0), &[2.0]);
+/// assert!(groups.err(1).is_empty());
+/// ```
+#[derive(Debug, Default)]
+pub struct BandGroups {
+    time: Vec<f64>,
+    flux: Vec<f64>,
+    err: Vec<f64>,
+    /// Start of each band's rows, plus the end.
+    starts: Vec<usize>,
+    next: Vec<usize>,
+}
+
+impl BandGroups {
+    /// Regroups `lc`; rows whose band index is out of range are skipped.
+    pub fn fill(&mut self, lc: &LightcurveView<'_>) {
+        let nb = lc.band_names.len();
+        let n = lc.band.len();
+        self.starts.clear();
+        self.starts.resize(nb + 1, 0);
+        for &b in lc.band {
+            if (b as usize) < nb {
+                self.starts[b as usize + 1] += 1;
+            }
+        }
+        for k in 0..nb {
+            self.starts[k + 1] += self.starts[k];
+        }
+        self.next.clear();
+        self.next.extend_from_slice(&self.starts[..nb]);
+        let len = self.starts[nb];
+        let (has_t, has_f, has_e) = (lc.time.len() >= n, lc.flux.len() >= n, lc.err.len() >= n);
+        self.time.resize(if has_t { len } else { 0 }, 0.0);
+        self.flux.resize(if has_f { len } else { 0 }, 0.0);
+        self.err.resize(if has_e { len } else { 0 }, 0.0);
+        for (i, &b) in lc.band.iter().enumerate() {
+            let Some(slot) = self.next.get_mut(b as usize) else {
+                continue;
+            };
+            let at = *slot;
+            *slot += 1;
+            if has_t {
+                self.time[at] = lc.time[i];
+            }
+            if has_f {
+                self.flux[at] = lc.flux[i];
+            }
+            if has_e {
+                self.err[at] = lc.err[i];
+            }
+        }
+    }
+
+    /// Rows of band `k` (an index range into the grouped columns).
+    pub fn range(&self, k: usize) -> std::ops::Range<usize> {
+        self.starts[k]..self.starts[k + 1]
+    }
+
+    /// Times of band `k` (empty if the lightcurve carries no times).
+    pub fn time(&self, k: usize) -> &[f64] {
+        part(&self.time, self.range(k))
+    }
+
+    /// Fluxes of band `k`.
+    pub fn flux(&self, k: usize) -> &[f64] {
+        part(&self.flux, self.range(k))
+    }
+
+    /// Errors of band `k` (empty if the lightcurve carries no errors).
+    pub fn err(&self, k: usize) -> &[f64] {
+        part(&self.err, self.range(k))
+    }
+
+    /// All grouped errors, mutable (e.g. to turn them into inverse errors in place).
+    pub fn err_mut(&mut self) -> &mut [f64] {
+        &mut self.err
+    }
+}
+
+fn part(v: &[f64], r: std::ops::Range<usize>) -> &[f64] {
+    if v.is_empty() {
+        &[]
+    } else {
+        &v[r]
+    }
+}

@@ -2,7 +2,7 @@
 
 use super::function::LightcurveFunction;
 use crate::io::Role;
-use crate::lightcurve::LightcurveView;
+use crate::lightcurve::{BandGroups, LightcurveView};
 use arrow::datatypes::{DataType, Field};
 use std::cell::RefCell;
 
@@ -17,16 +17,15 @@ use std::cell::RefCell;
 pub struct StetsonJ;
 
 thread_local! {
-    /// Per-thread scratch: fluxes, inverse errors and inverse variances grouped by band.
+    /// Per-thread scratch: the lightcurve grouped by band, and inverse variances.
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 #[derive(Default)]
 struct Scratch {
-    flux: Vec<f64>,
-    inv_err: Vec<f64>,
+    /// Fluxes and (then inverse) errors grouped by band.
+    groups: BandGroups,
     inv_var: Vec<f64>,
-    starts: Vec<usize>,
 }
 
 impl LightcurveFunction for StetsonJ {
@@ -45,38 +44,20 @@ impl LightcurveFunction for StetsonJ {
     fn evaluate(&self, lc: &LightcurveView<'_>, out: &mut Vec<f64>) {
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
-            let nb = lc.band_names.len();
-            // Counting sort by band: one pass, each band's points contiguous, input order
-            // kept inside a band.
-            s.starts.clear();
-            s.starts.resize(nb + 1, 0);
-            for &b in lc.band {
-                s.starts[b as usize + 1] += 1;
-            }
-            for k in 0..nb {
-                s.starts[k + 1] += s.starts[k];
-            }
-            let n = lc.flux.len();
-            s.flux.resize(n, 0.0);
-            s.inv_err.resize(n, 0.0);
-            s.inv_var.resize(n, 0.0);
-            let mut next: smallvec::SmallVec<[usize; 8]> = s.starts[..nb].iter().copied().collect();
-            for ((&f, &e), &b) in lc.flux.iter().zip(lc.err).zip(lc.band) {
-                let slot = &mut next[b as usize];
-                s.flux[*slot] = f;
-                s.inv_err[*slot] = e;
-                *slot += 1;
-            }
-            // A separate pass so the divisions vectorize.
-            for (ie, iv) in s.inv_err.iter_mut().zip(s.inv_var.iter_mut()) {
+            s.groups.fill(lc);
+            // Errors become inverse errors in place, inverse variances beside them: a
+            // separate pass so the divisions vectorize.
+            let inv_err = s.groups.err_mut();
+            s.inv_var.resize(inv_err.len(), 0.0);
+            for (ie, iv) in inv_err.iter_mut().zip(s.inv_var.iter_mut()) {
                 *ie = 1.0 / *ie;
                 *iv = *ie * *ie;
             }
-            for k in 0..nb {
-                let r = s.starts[k]..s.starts[k + 1];
+            for k in 0..lc.band_names.len() {
+                let r = s.groups.range(k);
                 out.push(stetson_j_prepared(
-                    &s.flux[r.clone()],
-                    &s.inv_err[r.clone()],
+                    s.groups.flux(k),
+                    s.groups.err(k),
                     &s.inv_var[r],
                 ));
             }

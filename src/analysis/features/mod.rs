@@ -69,7 +69,7 @@ mod time_series;
 use super::function::LightcurveFunction;
 use crate::error::{Error, Result};
 use crate::io::Role;
-use crate::lightcurve::LightcurveView;
+use crate::lightcurve::{BandGroups, LightcurveView};
 use arrow::datatypes::{DataType, Field};
 use moments::{Moments, Weighted};
 use std::cell::RefCell;
@@ -620,23 +620,10 @@ thread_local! {
 
 #[derive(Default)]
 struct Scratch {
-    t: Vec<f64>,
-    m: Vec<f64>,
-    e: Vec<f64>,
-    starts: Vec<usize>,
-    next: Vec<usize>,
+    groups: BandGroups,
     sorted: Vec<f64>,
     keys: Vec<u64>,
     vals: Vec<f64>,
-}
-
-/// `v[r]`, or empty when the role was not read.
-fn part(v: &[f64], r: std::ops::Range<usize>) -> &[f64] {
-    if v.is_empty() {
-        &[]
-    } else {
-        &v[r]
-    }
 }
 
 impl LightcurveFunction for FeatureSet {
@@ -669,11 +656,7 @@ impl LightcurveFunction for FeatureSet {
     fn evaluate(&self, lc: &LightcurveView<'_>, out: &mut Vec<f64>) {
         SCRATCH.with(|s| {
             let Scratch {
-                t,
-                m,
-                e,
-                starts,
-                next,
+                groups,
                 sorted,
                 keys,
                 vals,
@@ -702,49 +685,15 @@ impl LightcurveFunction for FeatureSet {
                 scatter(0, vals);
                 return;
             }
-            // Counting sort by band: each band contiguous, input (time) order kept.
-            let n = lc.flux.len().min(lc.band.len());
-            starts.clear();
-            starts.resize(nb + 1, 0);
-            for &b in &lc.band[..n] {
-                if (b as usize) < nb {
-                    starts[b as usize + 1] += 1;
-                }
-            }
+            groups.fill(lc);
             for k in 0..nb {
-                starts[k + 1] += starts[k];
-            }
-            next.clear();
-            next.extend_from_slice(&starts[..nb]);
-            let len = starts[nb];
-            let (has_t, has_e) = (lc.time.len() >= n, lc.err.len() >= n);
-            m.resize(len, 0.0);
-            t.resize(if has_t { len } else { 0 }, 0.0);
-            e.resize(if has_e { len } else { 0 }, 0.0);
-            for i in 0..n {
-                let b = lc.band[i] as usize;
-                if b >= nb {
-                    continue;
-                }
-                let slot = next[b];
-                next[b] += 1;
-                m[slot] = lc.flux[i];
-                if has_t {
-                    t[slot] = lc.time[i];
-                }
-                if has_e {
-                    e[slot] = lc.err[i];
-                }
-            }
-            for k in 0..nb {
-                let r = starts[k]..starts[k + 1];
-                if r.is_empty() {
+                if groups.range(k).is_empty() {
                     continue; // every feature needs a point: the NaNs stay
                 }
                 let sample = Sample {
-                    t: part(t, r.clone()),
-                    m: &m[r.clone()],
-                    e: part(e, r),
+                    t: groups.time(k),
+                    m: groups.flux(k),
+                    e: groups.err(k),
                 };
                 vals.clear();
                 self.eval_sample(sample, sorted, keys, vals);

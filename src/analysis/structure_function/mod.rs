@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::frame::Frame;
 use crate::io::generate::Rng;
 use crate::io::{ColumnMap, Role};
-use crate::lightcurve::LightcurveView;
+use crate::lightcurve::{BandGroups, LightcurveView};
 use crate::plan::AggregateNode;
 use arrow::array::{ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::compute::cast;
@@ -223,9 +223,7 @@ struct Scratch {
     df: Vec<f64>,
     e: Vec<f64>,
     sort: Vec<f64>,
-    t: Vec<f64>,
-    f: Vec<f64>,
-    err: Vec<f64>,
+    groups: BandGroups,
 }
 
 fn nan_quantile(values: &mut Vec<f64>, q: f64) -> f64 {
@@ -424,25 +422,18 @@ impl LightcurveFunction for StructureFunction {
         };
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
+            s.groups.fill(lc);
             for band in 0..lc.band_names.len() {
-                s.t.clear();
-                s.f.clear();
-                s.err.clear();
-                for (i, &b) in lc.band.iter().enumerate() {
-                    if b as usize == band {
-                        s.f.push(lc.flux[i]);
-                        if !lc.time.is_empty() {
-                            s.t.push(lc.time[i]);
-                        }
-                        if !lc.err.is_empty() {
-                            s.err.push(lc.err[i]);
-                        }
-                    }
-                }
                 let mut pairs = std::mem::take(&mut s.pairs);
                 pairs.clear();
-                let err = (o.errors == SfErrors::Column).then_some(&s.err[..]);
-                pairs.add(&s.t, &s.f, err, scalar, o.ignore_timestamps);
+                let err = (o.errors == SfErrors::Column).then_some(s.groups.err(band));
+                pairs.add(
+                    s.groups.time(band),
+                    s.groups.flux(band),
+                    err,
+                    scalar,
+                    o.ignore_timestamps,
+                );
                 // A generator per (object, band): partition- and schedule-independent.
                 let seed = o.bootstrap.as_ref().map_or(0, |b| b.seed);
                 let mut rng = Rng::new(
