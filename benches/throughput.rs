@@ -15,11 +15,11 @@
 //! LSSTSERIES_BENCH_BANDS (default `g,r,i`) for the bands, e.g. `g` to compare (e) with
 //! `benches/features_vs_light_curve.py`, which uses one band.
 
-use lsstseries::analysis::{FeatureSet, LightcurveFunction};
+use lsstseries::analysis::{BandScope, FeatureSet, LightcurveFunction};
 use lsstseries::io::generate::{generate, GeneratorConfig};
 use lsstseries::io::{ParquetSource, SourceOptions};
 use lsstseries::lightcurve::LightcurveBatch;
-use lsstseries::{BatchMode, ColumnMap, Ensemble, Executor, ExecutorConfig, Partitioning};
+use lsstseries::{ColumnMap, Ensemble, Executor, ExecutorConfig, Partitioning};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 use std::path::{Path, PathBuf};
@@ -80,7 +80,7 @@ fn run_named(dir: &Path, threads: usize, function: &str) -> (Duration, u64, usiz
     ens.from_parquet(dir, ColumnMap::generated(), Partitioning::RowGroups)
         .expect("open");
     let (result, metrics) = ens
-        .batch_named(function, BatchMode::Auto)
+        .batch_named(function)
         .expect("plan")
         .compute_with_metrics()
         .expect("compute");
@@ -147,7 +147,7 @@ fn features_in_memory(dir: &Path, threads: usize) -> Duration {
         SourceOptions::new(ColumnMap::generated(), Partitioning::RowGroups),
     )
     .expect("open");
-    let set = FeatureSet::default_set(true);
+    let set = FeatureSet::default_set(BandScope::PerBand);
     let columns: Vec<String> = source
         .schema
         .fields()

@@ -7,7 +7,7 @@ use arrow::array::{AsArray, Float64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Float64Type, Schema};
 use lsstseries::io::generate::{generate, GeneratorConfig};
 use lsstseries::plan::{col, MapFunction};
-use lsstseries::{closure_function, BatchMode, ColumnMap, Ensemble, Partitioning, Role};
+use lsstseries::{closure_function, ColumnMap, Ensemble, Partitioning, Role};
 use std::sync::Arc;
 
 /// Appends `snr = flux / flux_err`.
@@ -101,7 +101,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .reading(&["flux", "flux_err"]),
         )?
         .filter(col("snr").gt(20.0))?
-        .batch(Arc::new(lsstseries::analysis::StetsonJ), BatchMode::Auto)?;
+        .batch(Arc::new(lsstseries::analysis::StetsonJ))?;
     println!("{}", frame.explain()?);
 
     let (result, metrics) = frame.compute_with_metrics()?;
@@ -115,9 +115,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         metrics.wall.as_secs_f64() * 1e3
     );
 
-    let named = ens
-        .batch_named("wmean_amplitude", BatchMode::Auto)?
-        .compute()?;
+    let named = ens.batch_named("wmean_amplitude")?.compute()?;
     println!(
         "wmean_amplitude: {} objects, columns {:?}",
         named.num_rows(),

@@ -57,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("## 6. batch(stetson_j) in the three modes");
     for mode in [BatchMode::PerPartition, BatchMode::Grouped, BatchMode::Auto] {
-        let frame = ens.batch_named("stetson_j", mode)?;
+        let frame = ens.batch_named_with("stetson_j", mode)?;
         let (result, metrics) = frame.compute_with_metrics()?;
         println!(
             "mode={mode:<13} results={:>3}  rows in={} out={}  stages={}  shuffled={} B",
@@ -73,13 +73,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     println!("\n## 7. explain() of the default (auto) batch");
-    println!(
-        "{}",
-        ens.batch_named("stetson_j", BatchMode::Auto)?.explain()?
-    );
+    println!("{}", ens.batch_named("stetson_j")?.explain()?);
 
     println!("## 8. The result (first rows)");
-    let result = ens.batch_named("stetson_j", BatchMode::Auto)?.compute()?;
+    let result = ens.batch_named("stetson_j")?.compute()?;
     let out = std::env::temp_dir().join("lsstseries_stetson_j.csv");
     lsstseries::io::write_csv(&out, &result)?;
     for line in std::fs::read_to_string(&out)?.lines().take(6) {

@@ -4,9 +4,9 @@
 use crate::analysis::{FunctionRegistry, LightcurveFunction, Nobs};
 use crate::error::{Error, Result};
 use crate::executor::{Executor, ExecutorConfig, ExecutorInfo};
-use crate::explain::thousands;
+use crate::format::{human_bytes, thousands};
 use crate::frame::Frame;
-use crate::io::{human_bytes, ColumnMap, IdRange, ParquetSource, Partitioning, SourceOptions};
+use crate::io::{ColumnMap, IdRange, ParquetSource, Partitioning, SourceOptions};
 use crate::plan::{BatchMode, LogicalPlan, ScanNode};
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int64Type;
@@ -71,9 +71,10 @@ impl EnsembleBuilder {
         Ok(Ensemble {
             executor,
             owns_executor: owns,
-            registry: self
-                .registry
-                .unwrap_or_else(FunctionRegistry::with_builtins),
+            registry: Arc::new(
+                self.registry
+                    .unwrap_or_else(FunctionRegistry::with_builtins),
+            ),
             source: None,
             objects: OnceLock::new(),
         })
@@ -87,14 +88,14 @@ impl EnsembleBuilder {
 /// let mut ens = Ensemble::new()?;
 /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::size("5KB")?)?;
 /// println!("{}", ens.info()?);
-/// let sj = ens.batch_named("stetson_j", BatchMode::Auto)?.compute()?;
+/// let sj = ens.batch_named("stetson_j")?.compute()?;
 /// assert_eq!(sj.num_rows(), 15);
 /// # Ok::<(), lsstseries::Error>(())
 /// ```
 pub struct Ensemble {
     executor: Arc<Executor>,
     owns_executor: bool,
-    registry: FunctionRegistry,
+    registry: Arc<FunctionRegistry>,
     source: Option<Arc<ParquetSource>>,
     objects: OnceLock<RecordBatch>,
 }
@@ -125,7 +126,7 @@ impl Ensemble {
         Ensemble {
             executor,
             owns_executor: false,
-            registry: FunctionRegistry::with_builtins(),
+            registry: Arc::new(FunctionRegistry::with_builtins()),
             source: None,
             objects: OnceLock::new(),
         }
@@ -141,9 +142,15 @@ impl Ensemble {
         self.executor.info()
     }
 
-    /// The function registry (to add named functions).
+    /// The function registry (names usable in `batch_named`).
+    pub fn registry(&self) -> &FunctionRegistry {
+        &self.registry
+    }
+
+    /// The function registry, to add named functions. Frames made earlier keep the
+    /// registry they were made with.
     pub fn registry_mut(&mut self) -> &mut FunctionRegistry {
-        &mut self.registry
+        Arc::make_mut(&mut self.registry)
     }
 
     /// Loads a source table from one Parquet file or a directory of them. Reads footers
@@ -183,19 +190,35 @@ impl Ensemble {
         Ok(Frame::new(
             LogicalPlan::scan(ScanNode::new(source.clone())),
             self.executor.clone(),
+            self.registry.clone(),
             source.columns.clone(),
             Arc::new(source.bands.clone()),
         ))
     }
 
-    /// Applies `function` to every lightcurve of the source table.
-    pub fn batch(&self, function: Arc<dyn LightcurveFunction>, mode: BatchMode) -> Result<Frame> {
-        self.source()?.batch(function, mode)
+    /// Applies `function` to every whole lightcurve of the source table
+    /// ([`BatchMode::Auto`]); shorthand for `source()?.batch(function)`.
+    pub fn batch(&self, function: Arc<dyn LightcurveFunction>) -> Result<Frame> {
+        self.source()?.batch(function)
+    }
+
+    /// [`Ensemble::batch`] with an explicit mode (TAPE's `use_map`).
+    pub fn batch_with(
+        &self,
+        function: Arc<dyn LightcurveFunction>,
+        mode: BatchMode,
+    ) -> Result<Frame> {
+        self.source()?.batch_with(function, mode)
     }
 
     /// [`Ensemble::batch`] with a registered function name.
-    pub fn batch_named(&self, name: &str, mode: BatchMode) -> Result<Frame> {
-        self.batch(self.registry.get(name)?, mode)
+    pub fn batch_named(&self, name: &str) -> Result<Frame> {
+        self.source()?.batch_named(name)
+    }
+
+    /// [`Ensemble::batch_named`] with an explicit mode.
+    pub fn batch_named_with(&self, name: &str, mode: BatchMode) -> Result<Frame> {
+        self.source()?.batch_named_with(name, mode)
     }
 
     /// The object table: one row per object with `nobs_<band>` and `nobs_total`, derived
@@ -204,7 +227,7 @@ impl Ensemble {
         if let Some(b) = self.objects.get() {
             return Ok(b.clone());
         }
-        let b = self.batch(Arc::new(Nobs), BatchMode::Auto)?.compute()?;
+        let b = self.batch(Arc::new(Nobs))?.compute()?;
         Ok(self.objects.get_or_init(|| b).clone())
     }
 

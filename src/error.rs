@@ -8,11 +8,16 @@ use std::path::PathBuf;
 /// Result alias used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Everything that can go wrong in `lsstseries`.
+/// An underlying error kept as the source of an [`Error`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong in `lsstseries`. New kinds of mistakes may be added, so
+/// match with a catch-all arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
-    /// A file or directory could not be opened or read.
-    #[error("cannot read {path}: {source}")]
+    /// A file or directory could not be opened, read or written.
+    #[error("cannot access {path}: {source}")]
     Io {
         /// The path that failed.
         path: PathBuf,
@@ -21,13 +26,18 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// A Parquet file is corrupt, truncated or not Parquet at all.
-    #[error("{path} is not a readable Parquet file: {message}")]
+    /// The executor could not start its threads.
+    #[error("cannot start a worker thread: {0}")]
+    Thread(#[source] std::io::Error),
+
+    /// A Parquet file is corrupt, truncated or not Parquet at all, or could not be written.
+    #[error("{path} is not a readable Parquet file: {source}")]
     Parquet {
         /// The offending file.
         path: PathBuf,
-        /// What the Parquet reader reported.
-        message: String,
+        /// What the Parquet (or Arrow) reader reported.
+        #[source]
+        source: BoxError,
     },
 
     /// A directory holds no `.parquet` files, or a file holds no rows.
@@ -86,13 +96,26 @@ pub enum Error {
         detail: String,
     },
 
-    /// A value is not acceptable (NaN/inf, non-positive error, bad size string, ...).
-    #[error("invalid value: {0}")]
-    InvalidValue(String),
+    /// A value in the data is not acceptable (NaN/inf, non-positive error, null id,
+    /// unknown band); the message names the file, column, row and object where known.
+    #[error("invalid data: {0}")]
+    InvalidData(String),
 
-    /// An argument of an API call is out of range or inconsistent.
+    /// An argument of an API call or the command line is malformed, out of range or
+    /// inconsistent (a size string, a mode name, an option's value).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+
+    /// A plan breaks a requirement one of its nodes declares (e.g. a per-lightcurve
+    /// function over split lightcurves because `enforce_cohesion` was left out); physical
+    /// planning refuses it rather than compute a wrong answer.
+    #[error("plan rejected at {node}: {message}")]
+    PlanCheck {
+        /// The node whose requirement is not met.
+        node: String,
+        /// What it requires and what its input provides.
+        message: String,
+    },
 
     /// A task failed or panicked while running an operation on a partition.
     #[error("task failed in {operation} on partition {partition}: {message}")]
@@ -166,11 +189,11 @@ impl Error {
         }
     }
 
-    /// Wraps a Parquet error with its file.
-    pub fn parquet(path: impl Into<PathBuf>, err: impl std::fmt::Display) -> Self {
+    /// Wraps a Parquet (or Arrow) error, or a message, with its file.
+    pub fn parquet(path: impl Into<PathBuf>, err: impl Into<BoxError>) -> Self {
         Error::Parquet {
             path: path.into(),
-            message: err.to_string(),
+            source: err.into(),
         }
     }
 }

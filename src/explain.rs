@@ -2,25 +2,13 @@
 //! and the physical stages. Text (stable, snapshot-tested) and Graphviz DOT.
 
 use crate::error::Result;
+use crate::format::thousands;
 use crate::io::ParquetSource;
 use crate::optimizer::OptimizedPlan;
 use crate::physical::{PhysicalPlan, StageOutput};
 use crate::plan::{LogicalPlan, PartitionOp, PlanNode};
 use petgraph::stable_graph::NodeIndex;
 use std::fmt::Write;
-
-/// Formats `12345` as `12,345`.
-pub fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 fn columns_summary(names: &[String], total: usize) -> String {
     const SHOW: usize = 6;
@@ -73,8 +61,8 @@ fn node_line(plan: &LogicalPlan, ix: NodeIndex) -> Result<String> {
             .ok();
         }
         PlanNode::Op(op) => {
-            if op.requires_whole() {
-                line.push_str("  requires=whole lightcurves");
+            if let Some(r) = op.requirement().label() {
+                write!(line, "  requires={r}").ok();
             }
             if matches!(
                 op,
@@ -85,8 +73,8 @@ fn node_line(plan: &LogicalPlan, ix: NodeIndex) -> Result<String> {
         }
         PlanNode::Fused(ops) => {
             write!(line, "  fused={}", ops.len()).ok();
-            if ops.iter().any(|o| o.requires_whole()) {
-                line.push_str("  requires=whole lightcurves");
+            if let Some(r) = node.requirement().label() {
+                write!(line, "  requires={r}").ok();
             }
             write!(line, "  {}", columns_summary(&names, names.len())).ok();
         }
@@ -171,7 +159,7 @@ pub fn explain_text(
             out,
             "  Stage {i}: {n} task{}  {}",
             if n == 1 { "" } else { "s" },
-            s.label
+            physical.stage_label(i)
         )
         .ok();
     }

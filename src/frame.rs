@@ -1,7 +1,8 @@
 //! `Frame`: a lazy handle on a plan. Each call adds a node (checked at once); `compute()`
 //! optimizes, plans stages and runs them.
 
-use crate::analysis::LightcurveFunction;
+use crate::analysis::structure_function::{self, SfOptions, StructureFunction};
+use crate::analysis::{FunctionRegistry, LightcurveFunction};
 use crate::error::Result;
 use crate::executor::Executor;
 use crate::explain;
@@ -12,14 +13,26 @@ use crate::plan::{
     AggregateNode, ApplySpec, BatchMode, LogicalPlan, MapFunction, PartitionOp, PlanNode, Predicate,
 };
 use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{Schema, SchemaRef};
 use std::sync::Arc;
 
 /// A lazy computation over a source's partitions.
+///
+/// A frame carries its session (the executor and the function registry of the
+/// [`Ensemble`](crate::Ensemble) that made it), so a pipeline reads left to right:
+///
+/// ```no_run
+/// use lsstseries::prelude::*;
+/// let mut ens = Ensemble::new()?;
+/// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::size("5KB")?)?;
+/// let sj = ens.source()?.filter(col("psFlux").gt(0.0))?.batch_named("stetson_j")?.compute()?;
+/// # Ok::<(), lsstseries::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Frame {
     plan: LogicalPlan,
     executor: Arc<Executor>,
+    registry: Arc<FunctionRegistry>,
     columns: ColumnMap,
     bands: Arc<Vec<String>>,
 }
@@ -36,12 +49,14 @@ impl Frame {
     pub(crate) fn new(
         plan: LogicalPlan,
         executor: Arc<Executor>,
+        registry: Arc<FunctionRegistry>,
         columns: ColumnMap,
         bands: Arc<Vec<String>>,
     ) -> Self {
         Frame {
             plan,
             executor,
+            registry,
             columns,
             bands,
         }
@@ -71,9 +86,29 @@ impl Frame {
         self.push(PlanNode::Op(PartitionOp::Map(function)))
     }
 
+    /// Applies `function` to every lightcurve, each whole ([`BatchMode::Auto`]: the
+    /// optimizer moves data only where lightcurves span partitions).
+    pub fn batch(&self, function: Arc<dyn LightcurveFunction>) -> Result<Frame> {
+        self.batch_with(function, BatchMode::Auto)
+    }
+
+    /// [`Frame::batch`] with the function registered under `name`.
+    pub fn batch_named(&self, name: &str) -> Result<Frame> {
+        self.batch(self.registry.get(name)?)
+    }
+
+    /// [`Frame::batch_named`] with an explicit mode.
+    pub fn batch_named_with(&self, name: &str, mode: BatchMode) -> Result<Frame> {
+        self.batch_with(self.registry.get(name)?, mode)
+    }
+
     /// Applies `function` to every lightcurve; `mode` says how split lightcurves are
     /// treated (see [`BatchMode`]).
-    pub fn batch(&self, function: Arc<dyn LightcurveFunction>, mode: BatchMode) -> Result<Frame> {
+    pub fn batch_with(
+        &self,
+        function: Arc<dyn LightcurveFunction>,
+        mode: BatchMode,
+    ) -> Result<Frame> {
         self.push(PlanNode::Op(PartitionOp::Apply(ApplySpec {
             function,
             mode,
@@ -95,6 +130,34 @@ impl Frame {
     /// Output schema.
     pub fn schema(&self) -> Result<SchemaRef> {
         self.plan.schema(self.plan.root())
+    }
+
+    /// The structure function of every lightcurve and band: rows `(id, band, dt, sf2,
+    /// sf2_err[, ...], n_pairs)` (see [`SfOptions`]). Options are checked here.
+    pub fn structure_function(&self, options: &SfOptions) -> Result<Frame> {
+        self.batch(Arc::new(StructureFunction::new(options.clone())?))
+    }
+
+    /// The structure function of all lightcurves' pairs pooled per band: rows `(band, dt,
+    /// sf2, sf2_err[, ...], n_pairs)`, no id. The plan gathers the needed columns of the
+    /// whole frame and runs `Aggregate[sf2 pooled, ...]` once on them.
+    pub fn structure_function_pooled(&self, options: &SfOptions) -> Result<Frame> {
+        structure_function::validate(options)?;
+        let columns = self.columns.clone();
+        let wanted = structure_function::pooled_input_columns(options, &columns);
+        let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+        let schema = Arc::new(Schema::new(structure_function::output_fields(options)));
+        let (options, bands) = (options.clone(), self.bands.clone());
+        let name = format!("sf2 combined, {}", options.estimator.name());
+        self.select(&wanted)?
+            .aggregate(AggregateNode::new(name, schema, move |rows| {
+                structure_function::pooled(rows, &options, &columns, &bands)
+            }))
+    }
+
+    /// The function registry this frame resolves names in.
+    pub fn registry(&self) -> &FunctionRegistry {
+        &self.registry
     }
 
     /// The plan as written (without the final collect).

@@ -12,7 +12,7 @@
 //! use lsstseries::{BatchMode, ColumnMap, Ensemble, Partitioning};
 //! let mut ens = Ensemble::new()?;
 //! ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::size("5KB")?)?;
-//! let frame = ens.batch_named("stetson_j", BatchMode::Auto)?;
+//! let frame = ens.batch_named("stetson_j")?;
 //! println!("{}", frame.explain()?);
 //! let result = frame.compute()?;
 //! assert_eq!(result.num_rows(), 15);
@@ -24,19 +24,43 @@ mod ensemble;
 pub mod error;
 pub mod executor;
 pub mod explain;
+pub mod format;
 mod frame;
 pub mod io;
 pub mod lightcurve;
 pub mod optimizer;
 pub mod physical;
 pub mod plan;
+mod rng;
 
 pub use analysis::{closure_function, FunctionRegistry, LightcurveFunction};
-pub use ensemble::{Ensemble, EnsembleBuilder, EnsembleInfo, TableInfo};
+pub use ensemble::{ColumnInfo, Ensemble, EnsembleBuilder, EnsembleInfo, TableInfo};
 pub use error::{Error, Result};
 pub use executor::{Executor, ExecutorConfig, ExecutorInfo, ExecutorStatus};
 pub use frame::Frame;
 pub use io::{ColumnMap, Partitioning, Role};
 pub use lightcurve::LightcurveView;
 pub use physical::RunMetrics;
-pub use plan::{col, BatchMode};
+pub use plan::{col, BatchMode, Predicate};
+
+/// The names most programs need, in one import: `use lsstseries::prelude::*;`.
+///
+/// ```no_run
+/// use lsstseries::prelude::*;
+/// let mut ens = Ensemble::new()?;
+/// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(32))?;
+/// let sj = ens.source()?.batch_named("stetson_j")?.compute()?;
+/// # Ok::<(), lsstseries::Error>(())
+/// ```
+pub mod prelude {
+    pub use crate::analysis::structure_function::{Bootstrap, Estimator, SfOptions};
+    pub use crate::analysis::{
+        closure_function, BandScope, Feature, FeatureSet, FunctionRegistry, LightcurveFunction,
+        Periodogram,
+    };
+    pub use crate::plan::{col, BatchMode, MapFunction, Predicate};
+    pub use crate::{
+        ColumnMap, Ensemble, Error, Executor, ExecutorConfig, Frame, LightcurveView, Partitioning,
+        Result, Role,
+    };
+}

@@ -80,7 +80,7 @@ impl<'a> LightcurveBatch<'a> {
         };
         let ids = col(Role::Id)?
             .as_primitive_opt::<Int64Type>()
-            .ok_or_else(|| Error::InvalidValue("id column is not Int64".into()))?
+            .ok_or_else(|| Error::InvalidData("id column is not Int64".into()))?
             .values();
         let ids: &'a [i64] = ids.as_ref();
         // Functions that read time get each lightcurve in time order (ties keep row
@@ -89,7 +89,7 @@ impl<'a> LightcurveBatch<'a> {
             let t = col(Role::Time)?
                 .as_primitive_opt::<Float64Type>()
                 .ok_or_else(|| {
-                    Error::InvalidValue(format!("time column '{}' is not Float64", columns.time))
+                    Error::InvalidData(format!("time column '{}' is not Float64", columns.time))
                 })?;
             Some(t.values().as_ref())
         } else {
@@ -209,7 +209,7 @@ impl<'a> LightcurveBatch<'a> {
 }
 
 fn unknown_band(value: &str, band_names: &[String], columns: &ColumnMap) -> Error {
-    Error::InvalidValue(format!(
+    Error::InvalidData(format!(
         "band '{value}' in column '{}' is not among the source's bands {band_names:?}",
         columns.band
     ))
@@ -222,7 +222,7 @@ fn band_codes(
     columns: &ColumnMap,
 ) -> Result<Vec<u8>> {
     if band_names.len() > u8::MAX as usize {
-        return Err(Error::InvalidValue(format!(
+        return Err(Error::InvalidData(format!(
             "{} bands in column '{}'; at most 255 are supported",
             band_names.len(),
             columns.band
@@ -231,7 +231,7 @@ fn band_codes(
     // Dictionary-encoded (the scan's canonical form): look up each distinct string once.
     if let Some(dict) = col.as_dictionary_opt::<Int32Type>() {
         let values = dict.values().as_string_opt::<i32>().ok_or_else(|| {
-            Error::InvalidValue(format!(
+            Error::InvalidData(format!(
                 "band column '{}' does not hold strings",
                 columns.band
             ))
@@ -251,7 +251,7 @@ fn band_codes(
         return Ok(out);
     }
     let s = col.as_string_opt::<i32>().ok_or_else(|| {
-        Error::InvalidValue(format!(
+        Error::InvalidData(format!(
             "band column '{}' is not a string column",
             columns.band
         ))

@@ -5,7 +5,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use lsstseries::io::generate::{generate, GeneratorConfig};
 use lsstseries::io::{source_batch, write_parquet};
 use lsstseries::plan::col;
-use lsstseries::{closure_function, BatchMode, ColumnMap, Ensemble, Error, Partitioning, Role};
+use lsstseries::{closure_function, ColumnMap, Ensemble, Error, Partitioning, Role};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -115,7 +115,7 @@ fn empty_corrupt_and_truncated_files() {
     opts.bands = Some(vec!["g".into(), "i".into(), "r".into()]);
     let result = ens
         .from_parquet_with(&path, opts)
-        .and_then(|e| e.batch_named("stetson_j", BatchMode::Auto)?.compute());
+        .and_then(|e| e.batch_named("stetson_j")?.compute());
     let err = result.unwrap_err().to_string();
     assert!(err.contains("damaged.parquet"), "{err}");
 }
@@ -132,7 +132,7 @@ fn non_finite_and_non_positive_values_are_rejected_with_their_row() {
     );
     let err = open(&nan)
         .unwrap()
-        .batch_named("stetson_j", BatchMode::Auto)
+        .batch_named("stetson_j")
         .unwrap()
         .compute()
         .unwrap_err()
@@ -154,7 +154,7 @@ fn non_finite_and_non_positive_values_are_rejected_with_their_row() {
     );
     let err = open(&zero)
         .unwrap()
-        .batch_named("stetson_j", BatchMode::Auto)
+        .batch_named("stetson_j")
         .unwrap()
         .compute()
         .unwrap_err()
@@ -210,10 +210,7 @@ fn unknown_columns_fail_when_the_plan_is_built() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("'band'") && err.contains("numeric"), "{err}");
-    let err = ens
-        .batch_named("stetson_q", BatchMode::Auto)
-        .unwrap_err()
-        .to_string();
+    let err = ens.batch_named("stetson_q").unwrap_err().to_string();
     assert!(
         err.contains("stetson_q") && err.contains("stetson_j"),
         "{err}"
@@ -232,7 +229,7 @@ trait BatchNamedErr {
 }
 impl BatchNamedErr for lsstseries::Frame {
     fn batch_named_err(&self) -> String {
-        self.batch(Arc::new(lsstseries::analysis::StetsonJ), BatchMode::Auto)
+        self.batch(Arc::new(lsstseries::analysis::StetsonJ))
             .unwrap_err()
             .to_string()
     }
@@ -254,11 +251,7 @@ fn a_panicking_function_is_contained_and_the_pool_survives() {
             out.push(lc.flux[0]);
         },
     );
-    let err = ens
-        .batch(bad, BatchMode::Auto)
-        .unwrap()
-        .compute()
-        .unwrap_err();
+    let err = ens.batch(bad).unwrap().compute().unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, Error::Task { .. }), "{text}");
     assert!(
@@ -285,12 +278,7 @@ fn a_function_that_lies_about_its_outputs_is_caught() {
             out.push(2.0);
         },
     );
-    let err = ens
-        .batch(liar, BatchMode::Auto)
-        .unwrap()
-        .compute()
-        .unwrap_err()
-        .to_string();
+    let err = ens.batch(liar).unwrap().compute().unwrap_err().to_string();
     assert!(
         err.contains("two_for_one") && err.contains("pushed 2"),
         "{err}"
@@ -316,7 +304,7 @@ fn memory_limit_stops_a_shuffle_that_would_exceed_it() {
     ens.from_parquet(dir.path(), ColumnMap::generated(), Partitioning::RowGroups)
         .unwrap();
     let err = ens
-        .batch_named("stetson_j", BatchMode::Auto)
+        .batch_named("stetson_j")
         .unwrap()
         .compute()
         .unwrap_err()

@@ -1,8 +1,6 @@
 //! Executors: tailored, shared between ensembles, closed cleanly.
 
-use lsstseries::{
-    BatchMode, ColumnMap, Ensemble, Executor, ExecutorConfig, ExecutorStatus, Partitioning,
-};
+use lsstseries::{ColumnMap, Ensemble, Executor, ExecutorConfig, ExecutorStatus, Partitioning};
 
 #[test]
 fn tailored_executor_reports_its_shape() {
@@ -41,10 +39,7 @@ fn two_ensembles_share_one_executor_and_dropping_one_does_not_close_it() {
     )
     .unwrap();
     let before = b.executor_info().tasks_run;
-    a.batch_named("nobs", BatchMode::Auto)
-        .unwrap()
-        .compute()
-        .unwrap();
+    a.batch_named("nobs").unwrap().compute().unwrap();
     // b sees the work a did: same pool.
     assert!(b.executor_info().tasks_run > before);
     assert_eq!(a.executor_info(), b.executor_info());

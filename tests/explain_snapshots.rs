@@ -36,10 +36,7 @@ fn auto_on_5kb_partitions_recuts_instead_of_shuffling() {
     let ens = tape(Partitioning::size("5KB").unwrap());
     check(
         "auto_5kb",
-        &ens.batch_named("stetson_j", BatchMode::Auto)
-            .unwrap()
-            .explain()
-            .unwrap(),
+        &ens.batch_named("stetson_j").unwrap().explain().unwrap(),
     );
 }
 
@@ -48,7 +45,7 @@ fn grouped_always_shuffles() {
     let ens = tape(Partitioning::size("5KB").unwrap());
     check(
         "grouped_5kb",
-        &ens.batch_named("stetson_j", BatchMode::Grouped)
+        &ens.batch_named_with("stetson_j", BatchMode::Grouped)
             .unwrap()
             .explain()
             .unwrap(),
@@ -60,7 +57,7 @@ fn per_partition_warns() {
     let ens = tape(Partitioning::size("5KB").unwrap());
     check(
         "per_partition_5kb",
-        &ens.batch_named("stetson_j", BatchMode::PerPartition)
+        &ens.batch_named_with("stetson_j", BatchMode::PerPartition)
             .unwrap()
             .explain()
             .unwrap(),
@@ -72,10 +69,7 @@ fn whole_row_group_needs_nothing() {
     let ens = tape(Partitioning::RowGroups);
     check(
         "auto_row_groups",
-        &ens.batch_named("nobs", BatchMode::Auto)
-            .unwrap()
-            .explain()
-            .unwrap(),
+        &ens.batch_named("nobs").unwrap().explain().unwrap(),
     );
 }
 
@@ -115,7 +109,7 @@ fn pipeline(ens: &Ensemble) -> Frame {
         .unwrap()
         .filter(col("psFluxErr").lt(0.1))
         .unwrap()
-        .batch(Arc::new(StetsonJ), BatchMode::Auto)
+        .batch(Arc::new(StetsonJ))
         .unwrap()
 }
 
@@ -135,7 +129,7 @@ fn a_map_that_declares_its_reads_lets_the_scan_skip_columns() {
         .unwrap()
         .filter(col("snr").gt(10.0))
         .unwrap()
-        .batch(Arc::new(StetsonJ), BatchMode::Auto)
+        .batch(Arc::new(StetsonJ))
         .unwrap();
     let text = frame.explain().unwrap();
     assert!(
@@ -182,7 +176,7 @@ fn fused_pipeline_and_rule_switches() {
         .unwrap()
         .filter(col("psFluxErr").lt(0.1))
         .unwrap()
-        .batch(Arc::new(StetsonJ), BatchMode::Grouped)
+        .batch_with(Arc::new(StetsonJ), BatchMode::Grouped)
         .unwrap()
         .compute()
         .unwrap();
@@ -196,7 +190,7 @@ fn combined_structure_function_is_an_aggregate_on_the_collect() {
     let frame = ens
         .source()
         .unwrap()
-        .structure_function_frame(&SfOptions::default(), true)
+        .structure_function_pooled(&SfOptions::default())
         .unwrap();
     check("sf2_combined", &frame.explain().unwrap());
     // Nothing may follow the aggregate.
@@ -206,4 +200,30 @@ fn combined_structure_function_is_an_aggregate_on_the_collect() {
         "{err}"
     );
     assert!(frame.compute().unwrap().num_rows() > 0);
+}
+
+#[test]
+fn a_plan_without_enforce_cohesion_is_refused_not_run() {
+    // 5 KB partitions cut lightcurves; without the rule nothing makes them whole, and
+    // physical planning refuses the plan instead of computing one result per piece.
+    let ens = tape(Partitioning::size("5KB").unwrap());
+    let frame = ens.batch_named("stetson_j").unwrap();
+    let err = frame
+        .explain_with(&Optimizer::default().without("enforce_cohesion"))
+        .unwrap_err();
+    assert!(
+        matches!(&err, lsstseries::Error::PlanCheck { node, .. } if node == "Apply[stetson_j]"),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("requires whole lightcurves"),
+        "{err}"
+    );
+    // Per partition is the user's explicit choice: allowed, with its warning.
+    let per_partition = ens
+        .batch_named_with("stetson_j", BatchMode::PerPartition)
+        .unwrap();
+    assert!(per_partition
+        .explain_with(&Optimizer::default().without("enforce_cohesion"))
+        .is_ok());
 }

@@ -29,9 +29,9 @@
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Float64Type, Int64Type};
-use lsstseries::analysis::{Feature, FeatureSet, LightcurveFunction};
+use lsstseries::analysis::{BandScope, Feature, FeatureSet, LightcurveFunction};
 use lsstseries::io::{source_batch, write_parquet};
-use lsstseries::{BatchMode, ColumnMap, Ensemble, LightcurveView, Partitioning};
+use lsstseries::{ColumnMap, Ensemble, LightcurveView, Partitioning};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -168,13 +168,13 @@ fn each_feature_alone_and_all_together_match_light_curve() {
     assert_eq!(lcs.len(), 60);
     assert_eq!(expected.len(), 60);
     let bands = vec!["g".to_string()];
-    let together = FeatureSet::new(all_features(&columns), true);
+    let together = FeatureSet::new(all_features(&columns), BandScope::PerBand).unwrap();
     let together_cols: Vec<String> = together
         .output_fields(&bands)
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let across = FeatureSet::new(all_features(&columns), false);
+    let across = FeatureSet::new(all_features(&columns), BandScope::AllBands).unwrap();
     let mut worst: BTreeMap<&str, f64> = BTreeMap::new();
     for lc in &lcs {
         let zeros = vec![0u8; lc.m.len()];
@@ -194,7 +194,7 @@ fn each_feature_alone_and_all_together_match_light_curve() {
         assert_eq!(all.len(), together_cols.len());
         for (k, column) in columns.iter().enumerate() {
             let (feature, i) = feature_of(column);
-            let alone = FeatureSet::new(vec![feature], true);
+            let alone = FeatureSet::new(vec![feature], BandScope::PerBand).unwrap();
             let mut out = Vec::new();
             alone.evaluate(&view, &mut out);
             assert_eq!(out.len(), feature.width());
@@ -279,12 +279,8 @@ fn through_the_ensemble_per_band() {
         Partitioning::Rows(700),
     )
     .unwrap();
-    let set = FeatureSet::new(all_features(&columns), true);
-    let result = ens
-        .batch(Arc::new(set), BatchMode::Auto)
-        .unwrap()
-        .compute()
-        .unwrap();
+    let set = FeatureSet::new(all_features(&columns), BandScope::PerBand).unwrap();
+    let result = ens.batch(Arc::new(set)).unwrap().compute().unwrap();
     assert_eq!(result.num_rows(), 60);
     let ids = result.column(0).as_primitive::<Int64Type>();
     let col = |name: &str| -> &arrow::array::PrimitiveArray<Float64Type> {
@@ -308,11 +304,7 @@ fn through_the_ensemble_per_band() {
         }
     }
     // A registered feature by name gives the same column.
-    let amp = ens
-        .batch_named("amplitude", BatchMode::Auto)
-        .unwrap()
-        .compute()
-        .unwrap();
+    let amp = ens.batch_named("amplitude").unwrap().compute().unwrap();
     assert_eq!(amp.num_columns(), 3); // id, amplitude_g, amplitude_r
     let a = amp.column_by_name("amplitude_g").unwrap();
     assert_eq!(a.len(), 60);
@@ -349,6 +341,8 @@ fn slope_matches_exact_arithmetic() {
         band_names: &bands,
     };
     let mut out = Vec::new();
-    FeatureSet::new(vec![Feature::LinearFit], false).evaluate(&view, &mut out);
+    FeatureSet::new(vec![Feature::LinearFit], BandScope::AllBands)
+        .unwrap()
+        .evaluate(&view, &mut out);
     assert!(((out[0] - EXACT) / EXACT).abs() < 1e-12, "{:e}", out[0]);
 }

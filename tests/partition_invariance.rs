@@ -21,7 +21,10 @@ fn run(
     let mut ens = Ensemble::builder().n_workers(2).build().unwrap();
     ens.from_parquet(dir, ColumnMap::generated(), partitioning)
         .unwrap();
-    ens.batch_named(function, mode).unwrap().compute().unwrap()
+    ens.batch_named_with(function, mode)
+        .unwrap()
+        .compute()
+        .unwrap()
 }
 
 fn bits(b: &RecordBatch) -> Vec<Vec<u64>> {

@@ -23,7 +23,7 @@
 use arrow::array::{Array, Float64Array, Int64Array, RecordBatch};
 use lsstseries::analysis::periodogram::{Fast, Nyquist, Periodogram};
 use lsstseries::io::{source_batch, write_parquet};
-use lsstseries::{BatchMode, ColumnMap, Ensemble, Partitioning};
+use lsstseries::{ColumnMap, Ensemble, Partitioning};
 use std::collections::BTreeMap;
 use std::f64::consts::PI;
 use std::path::Path;
@@ -339,11 +339,7 @@ fn end_to_end_through_ensemble() {
     };
 
     // Registered default: one peak, light-curve's default grid (configuration A).
-    let out = ens
-        .batch_named("periodogram", BatchMode::Auto)
-        .unwrap()
-        .compute()
-        .unwrap();
+    let out = ens.batch_named("periodogram").unwrap().compute().unwrap();
     let names: Vec<String> = out
         .schema()
         .fields()
@@ -401,11 +397,7 @@ fn end_to_end_through_ensemble() {
     // A configured instance (three peaks, direct algorithm) against light-curve's
     // direct results for configuration A, every object and band.
     let custom = Periodogram::new().peaks(3).fast(Fast::Off);
-    let out = ens
-        .batch(Arc::new(custom), BatchMode::Auto)
-        .unwrap()
-        .compute()
-        .unwrap();
+    let out = ens.batch(Arc::new(custom)).unwrap().compute().unwrap();
     assert_eq!(out.num_columns(), 1 + 2 * 2 * 3);
     for (b, offset) in [("g", 0i64), ("r", 15)] {
         for obj in 1..=15i64 {

@@ -5,7 +5,7 @@ use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{Float64Type, Int64Type};
 use lsstseries::analysis::structure_function::{sf2, Bootstrap, Estimator, SfOptions};
 use lsstseries::io::generate::{generate, GeneratorConfig};
-use lsstseries::{BatchMode, ColumnMap, Ensemble, Partitioning};
+use lsstseries::{ColumnMap, Ensemble, Partitioning};
 
 fn tape(p: Partitioning) -> Ensemble {
     let mut ens = Ensemble::builder().n_workers(2).build().unwrap();
@@ -25,7 +25,7 @@ fn f64s(b: &RecordBatch, c: &str) -> Vec<f64> {
 #[test]
 fn per_lightcurve_rows_match_the_direct_computation() {
     let ens = tape(Partitioning::size("5KB").unwrap());
-    let frame = ens.batch_named("sf2", BatchMode::Auto).unwrap();
+    let frame = ens.batch_named("sf2").unwrap();
     let result = frame.compute().unwrap();
     let names: Vec<String> = result
         .schema()
@@ -88,12 +88,16 @@ fn results_do_not_depend_on_partitioning_even_with_bootstrap() {
     let a = tape(Partitioning::RowGroups)
         .source()
         .unwrap()
-        .structure_function(&options, false)
+        .structure_function(&options)
+        .unwrap()
+        .compute()
         .unwrap();
     let b = tape(Partitioning::Rows(37))
         .source()
         .unwrap()
-        .structure_function(&options, false)
+        .structure_function(&options)
+        .unwrap()
+        .compute()
         .unwrap();
     assert_eq!(a, b);
     assert!(f64s(&a, "sf2_err")
@@ -124,7 +128,9 @@ fn combined_pools_every_lightcurve_per_band() {
     let combined = ens
         .source()
         .unwrap()
-        .structure_function(&options, true)
+        .structure_function_pooled(&options)
+        .unwrap()
+        .compute()
         .unwrap();
     let names: Vec<String> = combined
         .schema()
@@ -137,13 +143,12 @@ fn combined_pools_every_lightcurve_per_band() {
     let per_lc = ens
         .source()
         .unwrap()
-        .structure_function(
-            &SfOptions {
-                bin_count_target: 1_000_000,
-                ..options.clone()
-            },
-            false,
-        )
+        .structure_function(&SfOptions {
+            bin_count_target: 1_000_000,
+            ..options.clone()
+        })
+        .unwrap()
+        .compute()
         .unwrap();
     let pairs = |b: &RecordBatch| {
         b.column_by_name("n_pairs")
@@ -176,7 +181,9 @@ fn combined_pools_every_lightcurve_per_band() {
     let again = ens2
         .source()
         .unwrap()
-        .structure_function(&options, true)
+        .structure_function_pooled(&options)
+        .unwrap()
+        .compute()
         .unwrap();
     assert_eq!(combined.column(0), again.column(0));
     for (x, y) in f64s(&combined, "sf2").iter().zip(f64s(&again, "sf2")) {
@@ -194,7 +201,7 @@ fn bad_options_fail_before_any_work() {
     let err = ens
         .source()
         .unwrap()
-        .structure_function(&bad, false)
+        .structure_function(&bad)
         .unwrap_err()
         .to_string();
     assert!(err.contains("bin_count_target"), "{err}");

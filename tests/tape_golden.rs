@@ -65,7 +65,7 @@ fn stetson_j_matches_tape_in_every_mode_that_groups() {
         for mode in [BatchMode::Auto, BatchMode::Grouped] {
             let ens = ensemble(partitioning.clone());
             let sj = ens
-                .batch_named("stetson_j", mode)
+                .batch_named_with("stetson_j", mode)
                 .unwrap()
                 .compute()
                 .unwrap();
@@ -94,11 +94,7 @@ fn stetson_j_matches_tape_in_every_mode_that_groups() {
 #[test]
 fn the_readme_object_agrees_with_tape() {
     let ens = ensemble(Partitioning::RowGroups);
-    let sj = ens
-        .batch_named("stetson_j", BatchMode::Auto)
-        .unwrap()
-        .compute()
-        .unwrap();
+    let sj = ens.batch_named("stetson_j").unwrap().compute().unwrap();
     let ids = i64_col(&sj, "ps1_objid");
     let k = ids.iter().position(|&i| i == 88472935274829959).unwrap();
     assert!((f64_col(&sj, "stetson_j_g")[k] - -0.04174282).abs() < 1e-4);
@@ -113,7 +109,7 @@ fn notebook_five_kb_partitions_reproduce_the_split_effect() {
     assert_eq!(source.partitions.len(), 15);
 
     let per_partition = ens
-        .batch_named("stetson_j", BatchMode::PerPartition)
+        .batch_named_with("stetson_j", BatchMode::PerPartition)
         .unwrap();
     let warnings = per_partition.warnings().unwrap();
     assert_eq!(warnings.len(), 1);
@@ -127,7 +123,7 @@ fn notebook_five_kb_partitions_reproduce_the_split_effect() {
     assert_eq!(pieces.num_rows(), 29);
 
     for mode in [BatchMode::Grouped, BatchMode::Auto] {
-        let frame = ens.batch_named("stetson_j", mode).unwrap();
+        let frame = ens.batch_named_with("stetson_j", mode).unwrap();
         assert!(frame.warnings().unwrap().is_empty());
         assert_eq!(frame.compute().unwrap().num_rows(), 15);
     }
@@ -138,7 +134,7 @@ fn count_32_gives_the_notebooks_45_pieces() {
     // The notebook's 32 partitions of ~62 rows: use_map=True gave 45 results for 15 objects.
     let ens = ensemble(Partitioning::Count(32));
     let pieces = ens
-        .batch_named("stetson_j", BatchMode::PerPartition)
+        .batch_named_with("stetson_j", BatchMode::PerPartition)
         .unwrap()
         .compute()
         .unwrap();

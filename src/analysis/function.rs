@@ -1,10 +1,9 @@
-//! Per-lightcurve functions: the trait, closures, and the registry of named functions.
+//! The per-lightcurve function trait, and closures as functions.
 
 use crate::error::{Error, Result};
 use crate::io::Role;
 use crate::lightcurve::LightcurveView;
 use arrow::datatypes::{DataType, Field};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -116,60 +115,4 @@ pub(crate) fn check_fields(f: &dyn LightcurveFunction, fields: &[Field]) -> Resu
         }
     }
     Ok(())
-}
-
-impl fmt::Debug for FunctionRegistry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.functions.keys()).finish()
-    }
-}
-
-/// Named functions, so a plan can refer to them by name (and later be shipped elsewhere).
-///
-/// ```
-/// let reg = lsstseries::analysis::FunctionRegistry::with_builtins();
-/// assert!(reg.get("stetson_j").is_ok());
-/// assert!(reg.get("no_such_thing").is_err());
-/// ```
-#[derive(Clone, Default)]
-pub struct FunctionRegistry {
-    functions: BTreeMap<String, Arc<dyn LightcurveFunction>>,
-}
-
-impl FunctionRegistry {
-    /// The built-in functions: `stetson_j`, `nobs`, `sf2` (default options), and the
-    /// others listed by [`FunctionRegistry::names`].
-    pub fn with_builtins() -> Self {
-        let mut r = FunctionRegistry::default();
-        r.register(Arc::new(super::StetsonJ));
-        r.register(Arc::new(super::Nobs));
-        r.register(Arc::new(super::Periodogram::default()));
-        r.register(Arc::new(super::StructureFunction::default()));
-        // Variability features: each by its own name (per band), and `features`.
-        for f in super::features::feature_functions() {
-            r.register(f);
-        }
-        r
-    }
-
-    /// Adds (or replaces) a function under its own name.
-    pub fn register(&mut self, f: Arc<dyn LightcurveFunction>) {
-        self.functions.insert(f.name().to_string(), f);
-    }
-
-    /// Looks a function up by name.
-    pub fn get(&self, name: &str) -> Result<Arc<dyn LightcurveFunction>> {
-        self.functions
-            .get(name)
-            .cloned()
-            .ok_or_else(|| Error::UnknownFunction {
-                name: name.to_string(),
-                known: self.names(),
-            })
-    }
-
-    /// Registered names, sorted.
-    pub fn names(&self) -> Vec<String> {
-        self.functions.keys().cloned().collect()
-    }
 }

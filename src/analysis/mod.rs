@@ -1,16 +1,29 @@
-//! Per-lightcurve analysis functions.
+//! Per-lightcurve analysis functions: the [`LightcurveFunction`] trait, the built-in
+//! functions (one module each), and the [`FunctionRegistry`] that names them.
 
 pub mod features;
 mod function;
 mod nobs;
 pub mod periodogram;
+mod registry;
 mod stetson_j;
 pub mod structure_function;
 
-pub use features::{feature_functions, Feature, FeatureSet};
+pub use features::{feature_functions, BandScope, Feature, FeatureSet};
 pub(crate) use function::check_fields;
-pub use function::{closure_function, FunctionRegistry, LightcurveFunction, Rows};
+pub use function::{closure_function, LightcurveFunction, Rows};
 pub use nobs::Nobs;
 pub use periodogram::Periodogram;
+pub use registry::FunctionRegistry;
 pub use stetson_j::{stetson_j, StetsonJ};
 pub use structure_function::StructureFunction;
+
+/// Registers every built-in function under its name: `stetson_j`, `nobs`, `periodogram`,
+/// `sf2` (default options), each variability feature, and `features` (the default set).
+pub fn register_all(registry: &mut FunctionRegistry) {
+    stetson_j::register(registry);
+    nobs::register(registry);
+    periodogram::register(registry);
+    structure_function::register(registry);
+    features::register(registry);
+}

@@ -37,3 +37,7 @@ impl LightcurveFunction for Nobs {
         out.push(lc.band.len() as f64);
     }
 }
+/// Registers `nobs`.
+pub(crate) fn register(registry: &mut super::FunctionRegistry) {
+    registry.register(std::sync::Arc::new(Nobs));
+}

@@ -639,6 +639,11 @@ impl LightcurveFunction for Periodogram {
     }
 }
 
+/// Registers `periodogram` with default settings.
+pub(crate) fn register(registry: &mut crate::analysis::FunctionRegistry) {
+    registry.register(std::sync::Arc::new(Periodogram::default()));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

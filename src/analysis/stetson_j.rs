@@ -282,6 +282,11 @@ unsafe fn j_terms_avx2(flux: &[f64], inv_err: &[f64], mu: f64, n: f64) -> f64 {
     j_finish(&flux[..len], &inv_err[..len], mu, n, body, a)
 }
 
+/// Registers `stetson_j`.
+pub(crate) fn register(registry: &mut super::FunctionRegistry) {
+    registry.register(std::sync::Arc::new(StetsonJ));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -111,9 +111,9 @@ impl Args {
     fn number(&mut self, key: &str, default: usize) -> Result<usize, Error> {
         match self.take(key) {
             None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| Error::InvalidValue(format!("--{key} {v}: expected a whole number"))),
+            Some(v) => v.parse().map_err(|_| {
+                Error::InvalidArgument(format!("--{key} {v}: expected a whole number"))
+            }),
         }
     }
     fn flag(&self, f: &str) -> bool {
@@ -134,7 +134,7 @@ fn column_map(a: &mut Args) -> Result<ColumnMap, Error> {
         None | Some("generated") => ColumnMap::generated(),
         Some("tape") => ColumnMap::tape(),
         Some(other) => {
-            return Err(Error::InvalidValue(format!(
+            return Err(Error::InvalidArgument(format!(
                 "--columns {other}: expected 'tape' or 'generated'"
             )))
         }
@@ -163,7 +163,7 @@ fn open(a: &mut Args, path: &str) -> Result<Ensemble, Error> {
         }
         (Some(s), None) => Partitioning::Bytes(parse_size(&s)?),
         (None, Some(n)) => Partitioning::Count(n.parse().map_err(|_| {
-            Error::InvalidValue(format!("--partitions {n}: expected a whole number"))
+            Error::InvalidArgument(format!("--partitions {n}: expected a whole number"))
         })?),
         (None, None) => Partitioning::RowGroups,
     };
@@ -235,7 +235,7 @@ fn run(argv: Vec<String>) -> Result<(), Error> {
             let mode: BatchMode = a.take("mode").as_deref().unwrap_or("auto").parse()?;
             let ens = open(&mut a, &path)?;
             a.finish()?;
-            let frame = ens.batch_named(&function, mode)?;
+            let frame = ens.batch_named_with(&function, mode)?;
             if a.flag("--dot") {
                 print!("{}", frame.explain_dot()?);
             } else {
@@ -251,7 +251,7 @@ fn run(argv: Vec<String>) -> Result<(), Error> {
             let t0 = Instant::now();
             let ens = open(&mut a, &path)?;
             a.finish()?;
-            let frame = ens.batch_named(&function, mode)?;
+            let frame = ens.batch_named_with(&function, mode)?;
             for w in frame.warnings()? {
                 eprintln!("warning: {w}");
             }
@@ -284,7 +284,7 @@ fn run(argv: Vec<String>) -> Result<(), Error> {
             if let Some(edges) = a.take("bins") {
                 let parsed: Result<Vec<f64>, _> = edges.split(',').map(|x| x.trim().parse::<f64>()).collect();
                 options.binning = Binning::Edges(parsed.map_err(|_| {
-                    Error::InvalidValue(format!("--bins {edges}: expected comma-separated numbers"))
+                    Error::InvalidArgument(format!("--bins {edges}: expected comma-separated numbers"))
                 })?);
             }
             options.bin_count_target = a.number("bin-count-target", options.bin_count_target)?;
@@ -296,7 +296,13 @@ fn run(argv: Vec<String>) -> Result<(), Error> {
             let t0 = Instant::now();
             let ens = open(&mut a, &path)?;
             a.finish()?;
-            let result = ens.source()?.structure_function(&options, a.flag("--combine"))?;
+            let source = ens.source()?;
+            let frame = if a.flag("--combine") {
+                source.structure_function_pooled(&options)?
+            } else {
+                source.structure_function(&options)?
+            };
+            let result = frame.compute()?;
             write_result(&out, &result)?;
             eprintln!(
                 "sf2 ({}): {} rows -> {} in {:.3} s",

@@ -1,6 +1,6 @@
 //! What `executor_info()` reports.
 
-use crate::io::human_bytes;
+use crate::format::human_bytes;
 use std::fmt;
 
 /// Whether an executor accepts work.

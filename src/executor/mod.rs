@@ -159,7 +159,7 @@ impl Executor {
             let h = std::thread::Builder::new()
                 .name(format!("lsstseries-worker-{i}"))
                 .spawn(move || worker_loop(s, w, i))
-                .map_err(|e| Error::io("<thread spawn>", e))?;
+                .map_err(Error::Thread)?;
             threads.push(h);
         }
         Ok(Arc::new(Executor {

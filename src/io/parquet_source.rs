@@ -275,9 +275,8 @@ impl ParquetSource {
             handles
                 .into_iter()
                 .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(Error::InvalidValue("id/band scan panicked".into()))
-                    })
+                    h.join()
+                        .unwrap_or_else(|_| Err(Error::InvalidData("id/band scan panicked".into())))
                 })
                 .collect()
         });
@@ -349,11 +348,11 @@ impl ParquetSource {
         let f = &self.files[fi];
         if let Some(id_values) = ids {
             let col = batch.column_by_name(&self.columns.id).ok_or_else(|| {
-                Error::InvalidValue(format!("id column missing in {}", f.path.display()))
+                Error::InvalidData(format!("id column missing in {}", f.path.display()))
             })?;
             let col = cast(col, &DataType::Int64).map_err(|e| Error::arrow("casting ids", e))?;
             if col.null_count() > 0 {
-                return Err(Error::InvalidValue(format!(
+                return Err(Error::InvalidData(format!(
                     "{}: column '{}' (id) holds {} null value(s)",
                     f.path.display(),
                     self.columns.id,
@@ -364,7 +363,7 @@ impl ParquetSource {
         }
         if let Some((set, total_len)) = bands {
             let col = batch.column_by_name(&self.columns.band).ok_or_else(|| {
-                Error::InvalidValue(format!("band column missing in {}", f.path.display()))
+                Error::InvalidData(format!("band column missing in {}", f.path.display()))
             })?;
             let col = if col.data_type() == &band_type() {
                 col.clone()
@@ -715,7 +714,7 @@ fn validate(
     };
     if col.null_count() > 0 {
         let i = (0..col.len()).find(|&i| col.is_null(i)).unwrap_or(0);
-        return Err(Error::InvalidValue(format!(
+        return Err(Error::InvalidData(format!(
             "{}: column '{name}' ({role}) is null at row {} (object {}); {} null(s) in rows {}..{}",
             path.display(),
             slice.start + i,
@@ -749,7 +748,7 @@ fn validate(
             } else {
                 "must be finite"
             };
-            return Err(Error::InvalidValue(format!(
+            return Err(Error::InvalidData(format!(
                 "{}: column '{name}' ({role}) {what}, found {} at row {} (object {})",
                 path.display(),
                 v[i],

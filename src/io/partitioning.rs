@@ -51,7 +51,7 @@ pub fn parse_size(text: &str) -> Result<usize> {
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let value: f64 = num.parse().map_err(|_| {
-        Error::InvalidValue(format!(
+        Error::InvalidArgument(format!(
             "size '{text}': expected a number with an optional unit (B, KB, MB, GB, KiB, MiB, GiB)"
         ))
     })?;
@@ -64,14 +64,14 @@ pub fn parse_size(text: &str) -> Result<usize> {
         "mib" => 1024.0 * 1024.0,
         "gib" => 1024.0 * 1024.0 * 1024.0,
         other => {
-            return Err(Error::InvalidValue(format!(
+            return Err(Error::InvalidArgument(format!(
                 "size '{text}': unknown unit '{other}' (use B, KB, MB, GB, KiB, MiB or GiB)"
             )))
         }
     };
     let bytes = (value * mult).round();
     if bytes.is_nan() || bytes < 1.0 {
-        return Err(Error::InvalidValue(format!(
+        return Err(Error::InvalidArgument(format!(
             "size '{text}' must be at least one byte"
         )));
     }

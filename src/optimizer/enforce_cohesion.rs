@@ -1,6 +1,7 @@
 //! Rule `enforce_cohesion`: every per-lightcurve operation gets whole lightcurves.
 //!
-//! For each `Apply` the rule compares what it requires with what its input provides:
+//! For each node that declares an [`InputRequirement`] (a per-lightcurve function, alone or
+//! inside a fused chain) the rule compares it with what the input provides:
 //! - input proven whole: nothing to do (and says why it is whole);
 //! - mode `grouped`: a hash shuffle by id, as the user asked;
 //! - input split but the source is sorted by id: the scan's cuts move to lightcurve
@@ -10,7 +11,9 @@
 
 use super::{Rule, RuleReport};
 use crate::error::Result;
-use crate::plan::{BatchMode, Cohesion, LogicalPlan, PartitionOp, PlanNode, Scheme, ShuffleNode};
+use crate::plan::{
+    Cohesion, InputRequirement, LogicalPlan, Movement, PartitionOp, PlanNode, Scheme, ShuffleNode,
+};
 
 /// See the module docs.
 pub struct EnforceCohesion;
@@ -24,21 +27,29 @@ impl Rule for EnforceCohesion {
         let mut report = RuleReport::new(self.name());
         let (mut shuffles, mut recuts, mut avoided) = (0, 0, 0);
         for ix in plan.chain() {
-            let PlanNode::Op(PartitionOp::Apply(spec)) = plan.node(ix) else {
+            // The node's own declaration decides, for single and fused operations alike.
+            let requirement = plan.node(ix).requirement();
+            if requirement == InputRequirement::Any {
                 continue;
-            };
-            let (name, mode, id) = (
-                spec.function.name().to_string(),
-                spec.mode,
-                spec.columns.id.clone(),
-            );
+            }
             let Some(input) = plan.input(ix) else {
                 continue;
             };
+            let Some(id) = id_column(plan.node(ix)) else {
+                continue;
+            };
             let props = plan.props(input);
-            let what = format!("Apply[{name}]");
-            match mode {
-                BatchMode::PerPartition => {
+            let what = plan.node(ix).short_name();
+            let shuffle = |reason: String| {
+                PlanNode::Shuffle(ShuffleNode {
+                    partitions: props.partitions.max(1),
+                    id_column: id.clone(),
+                    reason,
+                })
+            };
+            match requirement {
+                InputRequirement::Any => {}
+                InputRequirement::PiecesAccepted => {
                     if !props.cohesion.is_whole() {
                         report.notes.push(format!(
                             "{what}: mode=per-partition, no shuffle although lightcurves are {} ({})",
@@ -57,28 +68,22 @@ impl Rule for EnforceCohesion {
                         ));
                     }
                 }
-                BatchMode::Grouped => {
+                InputRequirement::HashById => {
                     if props.scheme == Scheme::HashById {
                         report.notes.push(format!(
                             "{what}: mode=grouped, input already hash-partitioned by id"
                         ));
                         continue;
                     }
-                    plan.insert_below(
-                        ix,
-                        PlanNode::Shuffle(ShuffleNode {
-                            partitions: props.partitions.max(1),
-                            id_column: id,
-                            reason: "mode=grouped: always regroup by id (use_map=False)".into(),
-                        }),
-                    );
+                    let node = shuffle("mode=grouped: always regroup by id (use_map=False)".into());
+                    plan.insert_below(ix, node, Movement::ExchangeById);
                     shuffles += 1;
                     report.notes.push(format!(
                         "{what}: shuffle inserted, mode=grouped regroups by id whatever the input ({})",
                         props.cohesion.reason()
                     ));
                 }
-                BatchMode::Auto => {
+                InputRequirement::WholeLightcurves => {
                     if let Cohesion::Whole(reason) = &props.cohesion {
                         avoided += 1;
                         report
@@ -95,18 +100,12 @@ impl Rule for EnforceCohesion {
                         ));
                         continue;
                     }
-                    plan.insert_below(
-                        ix,
-                        PlanNode::Shuffle(ShuffleNode {
-                            partitions: props.partitions.max(1),
-                            id_column: id,
-                            reason: format!(
-                                "input {}: {}",
-                                props.cohesion.word(),
-                                props.cohesion.reason()
-                            ),
-                        }),
-                    );
+                    let node = shuffle(format!(
+                        "input {}: {}",
+                        props.cohesion.word(),
+                        props.cohesion.reason()
+                    ));
+                    plan.insert_below(ix, node, Movement::ExchangeById);
                     shuffles += 1;
                     report.notes.push(format!(
                         "{what}: shuffle inserted, input {} ({})",
@@ -129,6 +128,19 @@ impl Rule for EnforceCohesion {
         report.summary = parts.join(", ");
         Ok(report)
     }
+}
+
+/// The id column a requiring node groups by (its per-lightcurve function's column map).
+fn id_column(node: &PlanNode) -> Option<String> {
+    let ops: &[PartitionOp] = match node {
+        PlanNode::Op(op) => std::slice::from_ref(op),
+        PlanNode::Fused(ops) => ops,
+        _ => return None,
+    };
+    ops.iter().find_map(|op| match op {
+        PartitionOp::Apply(a) => Some(a.columns.id.clone()),
+        _ => None,
+    })
 }
 
 /// If only row-local operations lie between `from` and an id-sorted scan with aligned cuts,
@@ -154,4 +166,90 @@ fn try_align_scan(
         return Some(s.slices().len());
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::StetsonJ;
+    use crate::io::{ColumnMap, ParquetSource, Partitioning, SourceOptions};
+    use crate::optimizer::Optimizer;
+    use crate::plan::{ApplySpec, BatchMode, ScanNode};
+    use std::sync::Arc;
+
+    /// The TAPE file in 5 KB partitions: lightcurves split across partitions.
+    fn split_scan() -> LogicalPlan {
+        let source = ParquetSource::open(
+            "data/tape/test_source.parquet",
+            SourceOptions::new(ColumnMap::tape(), Partitioning::size("5KB").unwrap()),
+        )
+        .unwrap();
+        LogicalPlan::scan(ScanNode::new(Arc::new(source)))
+    }
+
+    fn apply(mode: BatchMode) -> PartitionOp {
+        PartitionOp::Apply(ApplySpec {
+            function: Arc::new(StetsonJ),
+            mode,
+            columns: ColumnMap::tape(),
+            bands: Arc::new(vec!["g".into(), "r".into()]),
+        })
+    }
+
+    #[test]
+    fn reads_the_requirement_inside_a_fused_node() {
+        let fused = PlanNode::Fused(vec![
+            PartitionOp::Filter(crate::plan::col("psFlux").gt(0.0)),
+            apply(BatchMode::Grouped),
+        ]);
+        let mut plan = split_scan().push(fused).unwrap();
+        let report = EnforceCohesion.apply(&mut plan).unwrap();
+        assert_eq!(report.summary, "shuffle x1", "{report:?}");
+        assert!(report.notes[0].starts_with("Fused[stetson_j"), "{report:?}");
+        let below = plan.input(plan.root()).unwrap();
+        assert!(matches!(plan.node(below), PlanNode::Shuffle(_)));
+        assert_eq!(plan.movement_into(below), Some(Movement::ExchangeById));
+        assert_eq!(plan.movement_into(plan.root()), Some(Movement::Pipeline));
+        crate::physical::PhysicalPlan::from_logical(&plan).unwrap();
+
+        // In mode auto the sorted source is re-cut at lightcurve boundaries instead.
+        let fused = PlanNode::Fused(vec![apply(BatchMode::Auto)]);
+        let mut plan = split_scan().push(fused).unwrap();
+        let report = EnforceCohesion.apply(&mut plan).unwrap();
+        assert_eq!(report.summary, "boundary re-cut x1", "{report:?}");
+        crate::physical::PhysicalPlan::from_logical(&plan).unwrap();
+    }
+
+    #[test]
+    fn a_plan_without_the_rule_is_refused_by_physical_planning() {
+        for mode in [BatchMode::Auto, BatchMode::Grouped] {
+            let plan = split_scan()
+                .push(PlanNode::Op(apply(mode)))
+                .unwrap()
+                .push(PlanNode::Collect)
+                .unwrap();
+            let without = Optimizer::default()
+                .without("enforce_cohesion")
+                .optimize(&plan)
+                .unwrap();
+            let err = crate::physical::PhysicalPlan::from_logical(&without.plan).unwrap_err();
+            assert!(
+                matches!(&err, crate::Error::PlanCheck { node, .. } if node.contains("stetson_j")),
+                "{err}"
+            );
+            // With the rule, the same plan passes.
+            let with = Optimizer::default().optimize(&plan).unwrap();
+            crate::physical::PhysicalPlan::from_logical(&with.plan).unwrap();
+        }
+    }
+
+    #[test]
+    fn per_partition_is_allowed_on_split_input_with_a_warning() {
+        let mut plan = split_scan()
+            .push(PlanNode::Op(apply(BatchMode::PerPartition)))
+            .unwrap();
+        let report = EnforceCohesion.apply(&mut plan).unwrap();
+        assert_eq!(report.warnings.len(), 1);
+        crate::physical::PhysicalPlan::from_logical(&plan).unwrap();
+    }
 }

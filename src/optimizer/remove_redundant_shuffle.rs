@@ -45,7 +45,7 @@ impl Rule for RemoveRedundantShuffle {
 mod tests {
     use super::*;
     use crate::io::{ColumnMap, ParquetSource, Partitioning, SourceOptions};
-    use crate::plan::{ScanNode, ShuffleNode};
+    use crate::plan::{Movement, ScanNode, ShuffleNode};
     use std::sync::Arc;
 
     fn shuffle(n: usize) -> PlanNode {
@@ -64,13 +64,15 @@ mod tests {
         )
         .unwrap();
         let scan = ScanNode::new(Arc::new(source));
-        let plan = LogicalPlan::scan(scan).push(shuffle(4)).unwrap();
-        let mut same = plan.push(shuffle(4)).unwrap();
+        let plan = LogicalPlan::scan(scan)
+            .push_with(shuffle(4), Movement::ExchangeById)
+            .unwrap();
+        let mut same = plan.push_with(shuffle(4), Movement::ExchangeById).unwrap();
         let report = RemoveRedundantShuffle.apply(&mut same).unwrap();
         assert_eq!(report.summary, "removed x1");
         assert_eq!(same.len(), 2);
         // A different width really moves rows: it stays.
-        let mut wider = plan.push(shuffle(8)).unwrap();
+        let mut wider = plan.push_with(shuffle(8), Movement::ExchangeById).unwrap();
         let report = RemoveRedundantShuffle.apply(&mut wider).unwrap();
         assert!(report.summary.is_empty());
         assert_eq!(wider.len(), 3);

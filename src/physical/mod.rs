@@ -8,12 +8,14 @@
 
 mod apply_exec;
 mod collect_exec;
+mod display;
 mod filter_exec;
 mod project_exec;
+mod sanity_check;
 mod scan_exec;
 mod shuffle_exec;
 
-pub use shuffle_exec::{partition_of, ShuffleStore};
+pub(crate) use shuffle_exec::ShuffleStore;
 
 use crate::error::{Error, Result};
 use crate::executor::Executor;
@@ -53,6 +55,15 @@ pub enum StageOutput {
     Collect,
 }
 
+/// The operators of one logical node inside a stage: one operation, or a fused chain.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Operators, innermost first, each with its output schema.
+    pub ops: Vec<(PartitionOp, SchemaRef)>,
+    /// Whether the logical node was a fused chain (`explain()` shows it as one).
+    pub fused: bool,
+}
+
 /// A set of identical tasks, one per partition.
 #[derive(Debug, Clone)]
 pub struct Stage {
@@ -60,15 +71,18 @@ pub struct Stage {
     pub input: StageInput,
     /// Schema of the input partitions.
     pub input_schema: SchemaRef,
-    /// Operators run inside each task, innermost first, each with its output schema.
-    pub ops: Vec<(PartitionOp, SchemaRef)>,
+    /// The logical nodes run inside each task, in order.
+    pub steps: Vec<Step>,
     /// Output.
     pub output: StageOutput,
-    /// The chain of logical nodes this stage runs, for messages and `explain()`.
-    pub label: String,
 }
 
 impl Stage {
+    /// Operators run inside each task, innermost first, each with its output schema.
+    pub fn ops(&self) -> impl Iterator<Item = &(PartitionOp, SchemaRef)> {
+        self.steps.iter().flat_map(|s| s.ops.iter())
+    }
+
     /// Number of tasks.
     pub fn tasks(&self) -> usize {
         match &self.input {
@@ -78,7 +92,7 @@ impl Stage {
     }
 
     fn output_schema(&self) -> SchemaRef {
-        self.ops
+        self.ops()
             .last()
             .map(|(_, s)| s.clone())
             .unwrap_or_else(|| self.input_schema.clone())
@@ -132,86 +146,84 @@ pub struct RunMetrics {
     pub rows_out: u64,
     /// Bytes moved through shuffles.
     pub bytes_shuffled: usize,
+    /// Most bytes held in shuffle buckets at once, per shuffle, summed.
+    pub peak_shuffle_bytes: usize,
     /// Wall time of the run.
     pub wall: Duration,
 }
 
 impl PhysicalPlan {
-    /// Cuts an optimized logical plan into stages at its shuffles.
+    /// Cuts an optimized logical plan into stages at its shuffles, after checking that
+    /// every node's declared requirement is met (see `sanity_check`).
     pub fn from_logical(plan: &LogicalPlan) -> Result<Self> {
+        sanity_check::check(plan)?;
         let mut stages = Vec::new();
         let mut id_column: Option<String> = None;
         let mut current: Option<Stage> = None;
-        let mut shuffles = 0;
-        let mut labels: Vec<String> = Vec::new();
         let mut aggregate = None;
+        let new_stage = |input: StageInput, input_schema: SchemaRef| Stage {
+            input,
+            input_schema,
+            steps: Vec::new(),
+            output: StageOutput::Collect,
+        };
         for ix in plan.chain() {
             let schema = plan.schema(ix)?;
             match plan.node(ix) {
                 PlanNode::Scan(s) => {
                     id_column = Some(s.source.columns.id.clone());
-                    labels = vec!["Scan".to_string()];
-                    current = Some(Stage {
-                        input: StageInput::Scan(s.clone()),
-                        input_schema: schema,
-                        ops: Vec::new(),
-                        output: StageOutput::Collect,
-                        label: String::new(),
-                    });
+                    current = Some(new_stage(StageInput::Scan(s.clone()), schema));
                 }
                 PlanNode::Op(op) => {
-                    labels.push(op.label());
                     if let Some(st) = current.as_mut() {
-                        st.ops.push((op.clone(), schema));
+                        st.steps.push(Step {
+                            ops: vec![(op.clone(), schema)],
+                            fused: false,
+                        });
                     }
                 }
                 PlanNode::Fused(ops) => {
-                    labels.push(plan.node(ix).title());
                     if let Some(st) = current.as_mut() {
                         let mut s = st.output_schema();
+                        let mut step = Step {
+                            ops: Vec::with_capacity(ops.len()),
+                            fused: true,
+                        };
                         for op in ops {
                             s = op.output_schema(&s)?;
-                            st.ops.push((op.clone(), s.clone()));
+                            step.ops.push((op.clone(), s.clone()));
                         }
+                        st.steps.push(step);
                     }
                 }
                 PlanNode::Shuffle(sh) => {
-                    let mut st = current.take().ok_or_else(|| {
-                        Error::InvalidArgument("shuffle without an input stage".into())
+                    let mut st = current.take().ok_or_else(|| Error::PlanCheck {
+                        node: plan.node(ix).title(),
+                        message: "a shuffle needs an input stage".into(),
                     })?;
-                    labels.push(format!(
-                        "ShuffleWrite(hash({}) -> {})",
-                        sh.id_column, sh.partitions
-                    ));
+                    let shuffle = stages.len();
                     st.output = StageOutput::Shuffle {
-                        shuffle: shuffles,
+                        shuffle,
                         partitions: sh.partitions,
                         id_column: sh.id_column.clone(),
                     };
-                    st.label = labels.join(" -> ");
                     stages.push(st);
-                    labels = vec!["ShuffleRead".to_string()];
-                    current = Some(Stage {
-                        input: StageInput::Shuffle {
-                            shuffle: shuffles,
+                    current = Some(new_stage(
+                        StageInput::Shuffle {
+                            shuffle,
                             partitions: sh.partitions,
                         },
-                        input_schema: schema,
-                        ops: Vec::new(),
-                        output: StageOutput::Collect,
-                        label: String::new(),
-                    });
-                    shuffles += 1;
+                        schema,
+                    ));
                 }
-                PlanNode::Collect => labels.push("Collect".into()),
-                PlanNode::Aggregate(a) => {
-                    labels.push(plan.node(ix).title());
-                    aggregate = Some(a.clone());
-                }
+                PlanNode::Collect => {}
+                PlanNode::Aggregate(a) => aggregate = Some(a.clone()),
             }
         }
-        let mut last = current.ok_or_else(|| Error::InvalidArgument("empty plan".into()))?;
-        last.label = labels.join(" -> ");
+        let last = current.ok_or_else(|| Error::PlanCheck {
+            node: "plan".into(),
+            message: "no scan: nothing to read".into(),
+        })?;
         let schema = last.output_schema();
         stages.push(last);
         let id_column = id_column.filter(|c| schema.field_with_name(c).is_ok());
@@ -241,7 +253,8 @@ impl PhysicalPlan {
         let limit = executor.config().memory_limit;
         let mut metrics = RunMetrics::default();
         let mut collected: Vec<RecordBatch> = Vec::new();
-        for stage in &self.stages {
+        for (si, stage) in self.stages.iter().enumerate() {
+            let label = self.stage_label(si);
             let stage_start = Instant::now();
             let shared = Arc::new(stage.clone());
             let tasks: Vec<_> = (0..stage.tasks())
@@ -253,14 +266,14 @@ impl PhysicalPlan {
                 .collect();
             let results = executor.run(tasks)?;
             let mut m = StageMetrics {
-                label: stage.label.clone(),
+                label: label.clone(),
                 tasks: results.len(),
                 ..Default::default()
             };
             let mut durations = Vec::with_capacity(results.len());
             for (i, r) in results.into_iter().enumerate() {
                 let out = r.map_err(|message| Error::Task {
-                    operation: stage.label.clone(),
+                    operation: label.clone(),
                     partition: i,
                     message,
                 })??;
@@ -295,6 +308,7 @@ impl PhysicalPlan {
         };
         metrics.rows_out = result.num_rows() as u64;
         metrics.bytes_shuffled = stores.iter().map(|s| s.bytes_shuffled()).sum();
+        metrics.peak_shuffle_bytes = stores.iter().map(|s| s.peak_bytes()).sum();
         metrics.wall = started.elapsed();
         Ok((result, metrics))
     }
@@ -319,7 +333,7 @@ fn run_task(
         StageInput::Shuffle { shuffle, .. } => stores[*shuffle].read(index, &stage.input_schema)?,
     };
     let rows_in = batch.num_rows() as u64;
-    for (op, schema) in &stage.ops {
+    for (op, schema) in stage.ops() {
         batch = match op {
             PartitionOp::Filter(p) => filter_exec::filter(&batch, p)?,
             PartitionOp::Project(_) => project_exec::project(&batch, schema)?,

@@ -44,7 +44,7 @@ impl ShuffleStore {
             .column_by_name(id_column)
             .and_then(|c| c.as_primitive_opt::<Int64Type>())
             .ok_or_else(|| {
-                Error::InvalidValue(format!(
+                Error::InvalidData(format!(
                     "shuffle: id column '{id_column}' missing or not Int64"
                 ))
             })?;

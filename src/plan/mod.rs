@@ -2,7 +2,9 @@
 //!
 //! Nodes are a closed enum ([`PlanNode`]); edges point from an input to its consumer and
 //! state the data-movement contract ([`Movement`]): rows stay where they are, or are
-//! exchanged by object id. Every node knows its output schema ([`LogicalPlan::schema`]) and
+//! exchanged by object id. The edge is the contract: whoever adds a node states the
+//! movement into it, and a node's partitioning ([`LogicalPlan::props`]) follows from the
+//! edge (after an exchange by id, rows are hash-partitioned by id and lightcurves whole). Every node knows its output schema ([`LogicalPlan::schema`]) and
 //! partitioning ([`LogicalPlan::props`]); building a node with an unknown column fails at
 //! once.
 
@@ -11,7 +13,8 @@ mod predicate;
 mod properties;
 
 pub use node::{
-    AggregateNode, ApplySpec, BatchMode, MapFunction, PartitionOp, PlanNode, ScanNode, ShuffleNode,
+    AggregateNode, ApplySpec, BatchMode, InputRequirement, MapFunction, PartitionOp, PlanNode,
+    ScanNode, ShuffleNode,
 };
 pub use predicate::{col, CmpOp, ColumnRef, Literal, Predicate};
 pub use properties::{count_overlapping, node_props, Cohesion, Props, Scheme};
@@ -46,8 +49,22 @@ impl LogicalPlan {
         LogicalPlan { graph, root }
     }
 
-    /// A new plan with `node` on top of this one; checks columns and types now.
+    /// A new plan with `node` on top of this one, rows flowing in by
+    /// [`Movement::Pipeline`]; checks columns and types now. Shuffles are the optimizer's
+    /// to insert, with an exchange edge.
     pub fn push(&self, node: PlanNode) -> Result<Self> {
+        if matches!(node, PlanNode::Shuffle(_)) {
+            return Err(Error::InvalidArgument(format!(
+                "{}: shuffles are inserted by the optimizer (enforce_cohesion), not pushed",
+                node.title()
+            )));
+        }
+        self.push_with(node, Movement::Pipeline)
+    }
+
+    /// [`LogicalPlan::push`] with the movement into the new node stated (the optimizer's
+    /// and tests' way to add a shuffle on top).
+    pub(crate) fn push_with(&self, node: PlanNode, movement: Movement) -> Result<Self> {
         let top = &self.graph[self.root];
         let allowed = match top {
             PlanNode::Aggregate(_) => false,
@@ -63,7 +80,6 @@ impl LogicalPlan {
         }
         let mut plan = self.clone();
         let input = plan.root;
-        let movement = movement_into(&node);
         plan.root = plan.graph.add_node(node);
         plan.graph.add_edge(input, plan.root, movement);
         plan.schema(plan.root)?;
@@ -104,6 +120,14 @@ impl LogicalPlan {
         v
     }
 
+    /// How rows reach `ix` from its input (`None` for the scan).
+    pub fn movement_into(&self, ix: NodeIndex) -> Option<Movement> {
+        self.graph
+            .edges_directed(ix, Direction::Incoming)
+            .next()
+            .map(|e| *e.weight())
+    }
+
     /// All edges as (input, consumer, movement).
     pub fn edges(&self) -> Vec<(NodeIndex, NodeIndex, Movement)> {
         (&self.graph)
@@ -141,21 +165,29 @@ impl LogicalPlan {
         }
     }
 
-    /// Output partitioning and cohesion of a node.
+    /// Output partitioning and cohesion of a node, from its input's and the movement of
+    /// the edge between them.
     pub fn props(&self, ix: NodeIndex) -> Props {
         let input = self.input(ix).map(|i| self.props(i));
-        node_props(&self.graph[ix], input.as_ref())
+        let movement = self.movement_into(ix).unwrap_or(Movement::Pipeline);
+        node_props(&self.graph[ix], input.as_ref(), movement)
     }
 
     /// Mutable access for optimizer rules.
-    pub fn node_mut(&mut self, ix: NodeIndex) -> &mut PlanNode {
+    pub(crate) fn node_mut(&mut self, ix: NodeIndex) -> &mut PlanNode {
         &mut self.graph[ix]
     }
 
-    /// Inserts `node` between `ix` and its input.
-    pub fn insert_below(&mut self, ix: NodeIndex, node: PlanNode) -> NodeIndex {
+    /// Inserts `node` between `ix` and its input; rows reach `node` by `movement`, and
+    /// reach `ix` as they reached it before.
+    pub(crate) fn insert_below(
+        &mut self,
+        ix: NodeIndex,
+        node: PlanNode,
+        movement: Movement,
+    ) -> NodeIndex {
         let input = self.input(ix);
-        let movement = movement_into(&node);
+        let before = self.movement_into(ix).unwrap_or(Movement::Pipeline);
         let new = self.graph.add_node(node);
         if let Some(input) = input {
             if let Some(e) = self.graph.find_edge(input, ix) {
@@ -163,20 +195,22 @@ impl LogicalPlan {
             }
             self.graph.add_edge(input, new, movement);
         }
-        let into_ix = movement_into(&self.graph[ix]);
-        self.graph.add_edge(new, ix, into_ix);
+        self.graph.add_edge(new, ix, before);
         new
     }
 
-    /// Removes a single-input node, connecting its input to its consumer.
-    pub fn remove(&mut self, ix: NodeIndex) {
+    /// Removes a single-input node, connecting its input to its consumer with the
+    /// movement the consumer had.
+    pub(crate) fn remove(&mut self, ix: NodeIndex) {
         let input = self.input(ix);
         let consumer = self.consumer(ix);
+        let onward = consumer
+            .and_then(|c| self.graph.find_edge(ix, c))
+            .map_or(Movement::Pipeline, |e| self.graph[e]);
         self.graph.remove_node(ix);
         match (input, consumer) {
             (Some(i), Some(c)) => {
-                let m = movement_into(&self.graph[c]);
-                self.graph.add_edge(i, c, m);
+                self.graph.add_edge(i, c, onward);
             }
             (Some(i), None) => self.root = i,
             _ => {}
@@ -191,12 +225,5 @@ impl LogicalPlan {
     /// Always false: a plan has at least its scan.
     pub fn is_empty(&self) -> bool {
         self.graph.node_count() == 0
-    }
-}
-
-fn movement_into(node: &PlanNode) -> Movement {
-    match node {
-        PlanNode::Shuffle(_) => Movement::ExchangeById,
-        _ => Movement::Pipeline,
     }
 }

@@ -40,7 +40,7 @@ impl std::str::FromStr for BatchMode {
             "auto" => Ok(BatchMode::Auto),
             "per-partition" | "per_partition" | "map" => Ok(BatchMode::PerPartition),
             "grouped" | "shuffle" => Ok(BatchMode::Grouped),
-            other => Err(Error::InvalidValue(format!(
+            other => Err(Error::InvalidArgument(format!(
                 "mode '{other}': expected auto, per-partition or grouped"
             ))),
         }
@@ -150,9 +150,17 @@ impl PartitionOp {
         }
     }
 
-    /// Whether the op needs every lightcurve whole inside one partition.
-    pub fn requires_whole(&self) -> bool {
-        matches!(self, PartitionOp::Apply(a) if a.mode != BatchMode::PerPartition)
+    /// What the op needs of its input's partitioning: a per-lightcurve function needs
+    /// whole lightcurves (or, in mode `grouped`, a regroup by id); the rest need nothing.
+    pub fn requirement(&self) -> InputRequirement {
+        match self {
+            PartitionOp::Apply(a) => match a.mode {
+                BatchMode::Auto => InputRequirement::WholeLightcurves,
+                BatchMode::Grouped => InputRequirement::HashById,
+                BatchMode::PerPartition => InputRequirement::PiecesAccepted,
+            },
+            _ => InputRequirement::Any,
+        }
     }
 
     /// Output schema given the input's; fails on unknown columns.
@@ -235,6 +243,34 @@ impl PartitionOp {
                 let mut fields = vec![Field::new(&a.columns.id, DataType::Int64, false)];
                 fields.extend(out);
                 Ok(Arc::new(Schema::new(fields)))
+            }
+        }
+    }
+}
+
+/// What a node needs of the partitioning of its input, declared by the node (like
+/// DataFusion's `required_input_distribution`). The `enforce_cohesion` rule meets it;
+/// physical planning refuses a plan where it is not met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum InputRequirement {
+    /// Any partitioning.
+    Any,
+    /// A per-lightcurve function the user chose to run on each partition as it is
+    /// (`BatchMode::PerPartition`): pieces of split lightcurves are accepted, with a warning.
+    PiecesAccepted,
+    /// Every lightcurve whole inside one partition, however that is achieved.
+    WholeLightcurves,
+    /// Rows regrouped by hash of the id (`BatchMode::Grouped`: the user asked for it).
+    HashById,
+}
+
+impl InputRequirement {
+    /// How `explain()` shows the requirement, if it is one.
+    pub fn label(self) -> Option<&'static str> {
+        match self {
+            InputRequirement::Any | InputRequirement::PiecesAccepted => None,
+            InputRequirement::WholeLightcurves | InputRequirement::HashById => {
+                Some("whole lightcurves")
             }
         }
     }
@@ -368,6 +404,31 @@ pub enum PlanNode {
 }
 
 impl PlanNode {
+    /// What the node needs of its input: an operation's own requirement, the strongest of
+    /// a fused chain's (the operations before it keep lightcurves where they are).
+    pub fn requirement(&self) -> InputRequirement {
+        match self {
+            PlanNode::Op(op) => op.requirement(),
+            PlanNode::Fused(ops) => ops
+                .iter()
+                .map(PartitionOp::requirement)
+                .max()
+                .unwrap_or(InputRequirement::Any),
+            PlanNode::Scan(_)
+            | PlanNode::Shuffle(_)
+            | PlanNode::Collect
+            | PlanNode::Aggregate(_) => InputRequirement::Any,
+        }
+    }
+
+    /// A short name for messages: `Apply[f]` for a per-lightcurve function, else the title.
+    pub fn short_name(&self) -> String {
+        match self {
+            PlanNode::Op(PartitionOp::Apply(a)) => format!("Apply[{}]", a.function.name()),
+            other => other.title(),
+        }
+    }
+
     /// Operator name with its label, as `explain()` prints it.
     pub fn title(&self) -> String {
         match self {

@@ -2,6 +2,7 @@
 //! lightcurve is whole inside one partition (its cohesion), with the evidence.
 
 use super::node::{PartitionOp, PlanNode, ScanNode};
+use super::Movement;
 use crate::io::IdRange;
 use std::fmt;
 
@@ -123,8 +124,8 @@ pub fn scan_props(scan: &ScanNode) -> Props {
     }
 }
 
-/// Properties of `node` given its input's.
-pub fn node_props(node: &PlanNode, input: Option<&Props>) -> Props {
+/// Properties of `node` given its input's and how rows reach it.
+pub fn node_props(node: &PlanNode, input: Option<&Props>, movement: Movement) -> Props {
     let unknown = || Props {
         partitions: 0,
         scheme: Scheme::Unknown,
@@ -139,12 +140,14 @@ pub fn node_props(node: &PlanNode, input: Option<&Props>) -> Props {
             .fold(input.cloned().unwrap_or_else(unknown), |p, op| {
                 op_props(op, p)
             }),
-        PlanNode::Shuffle(s) => Props {
+        // The exchange edge does the regrouping; the node only names its partition count.
+        PlanNode::Shuffle(s) if movement == Movement::ExchangeById => Props {
             partitions: s.partitions,
             scheme: Scheme::HashById,
             cohesion: Cohesion::Whole("hash(id) shuffle".into()),
             rows: input.and_then(|p| p.rows),
         },
+        PlanNode::Shuffle(_) => input.cloned().unwrap_or_else(unknown),
         PlanNode::Aggregate(_) => Props {
             partitions: 1,
             scheme: Scheme::Single,

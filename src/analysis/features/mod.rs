@@ -428,9 +428,9 @@ impl Needs {
 /// when some feature needs them, band only per band.
 ///
 /// ```
-/// use lsstseries::analysis::{Feature, FeatureSet, LightcurveFunction};
+/// use lsstseries::analysis::{BandScope, Feature, FeatureSet, LightcurveFunction};
 /// use lsstseries::LightcurveView;
-/// let set = FeatureSet::new(vec![Feature::Amplitude, Feature::LinearFit], true);
+/// let set = FeatureSet::new(vec![Feature::Amplitude, Feature::LinearFit], BandScope::PerBand)?;
 /// let bands = vec!["g".to_string(), "r".to_string()];
 /// let names: Vec<String> =
 ///     set.output_fields(&bands).iter().map(|f| f.name().clone()).collect();
@@ -448,6 +448,7 @@ impl Needs {
 /// assert_eq!(out[..2], [2.0, 0.0]); // amplitude in g, in r
 /// assert_eq!(out[2], 2.0); // slope in g
 /// assert!(out[3].is_nan()); // r has one point; a line needs three
+/// # Ok::<(), lsstseries::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct FeatureSet {
@@ -459,44 +460,48 @@ pub struct FeatureSet {
     needs: Needs,
 }
 
+/// Whether features are computed per band or across all bands of a lightcurve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BandScope {
+    /// One value per band (`amplitude_g`, `amplitude_r`, ...), like `light-curve`'s
+    /// per-band use and TAPE's `band_to_calc`.
+    #[default]
+    PerBand,
+    /// One value from all observations of the lightcurve, bands mixed.
+    AllBands,
+}
+
 impl FeatureSet {
-    /// A set named `features`. Duplicate features (same name) are kept once.
-    ///
-    /// # Panics
-    ///
-    /// When a parameter is out of range (see [`Feature::check`]); [`FeatureSet::try_new`]
-    /// returns the error instead.
-    pub fn new(features: Vec<Feature>, per_band: bool) -> Self {
-        Self::named("features", features, per_band)
+    /// A set named `features`. Duplicate features (same name) are kept once; a parameter
+    /// out of range (see [`Feature::check`]) is an error naming it.
+    pub fn new(features: Vec<Feature>, scope: BandScope) -> Result<Self> {
+        Self::named("features", features, scope)
     }
 
     /// [`FeatureSet::new`] under another name (the registry key and the name `explain()`
     /// shows).
-    ///
-    /// # Panics
-    ///
-    /// When a parameter is out of range.
-    pub fn named(name: impl Into<String>, features: Vec<Feature>, per_band: bool) -> Self {
-        match Self::try_named(name, features, per_band) {
-            Ok(s) => s,
-            Err(e) => panic!("{e}"),
-        }
-    }
-
-    /// [`FeatureSet::new`], with an error for out-of-range parameters.
-    pub fn try_new(features: Vec<Feature>, per_band: bool) -> Result<Self> {
-        Self::try_named("features", features, per_band)
-    }
-
-    /// [`FeatureSet::named`], with an error for out-of-range parameters.
-    pub fn try_named(
+    pub fn named(
         name: impl Into<String>,
         features: Vec<Feature>,
-        per_band: bool,
+        scope: BandScope,
     ) -> Result<Self> {
+        for f in &features {
+            f.check()?;
+        }
+        Ok(Self::assemble(name.into(), features, scope))
+    }
+
+    /// The default set ([`Feature::DEFAULT_SET`]), named `features`.
+    pub fn default_set(scope: BandScope) -> Self {
+        // The default set's parameters are constants, checked by a unit test.
+        Self::assemble("features".into(), Feature::DEFAULT_SET.to_vec(), scope)
+    }
+
+    /// Builds a set from checked features.
+    fn assemble(name: String, features: Vec<Feature>, scope: BandScope) -> Self {
+        let per_band = scope == BandScope::PerBand;
         let mut kept: Vec<Feature> = Vec::with_capacity(features.len());
         for f in features {
-            f.check()?;
             if !kept.iter().any(|k| k.name() == f.name()) {
                 kept.push(f);
             }
@@ -512,19 +517,14 @@ impl FeatureSet {
             required.push(Role::Band);
         }
         required.sort();
-        Ok(FeatureSet {
-            name: name.into(),
+        FeatureSet {
+            name,
             columns: kept.iter().flat_map(Feature::output_names).collect(),
             needs: Needs::of(&kept),
             features: kept,
             per_band,
             required,
-        })
-    }
-
-    /// The default set ([`Feature::DEFAULT_SET`]), named `features`.
-    pub fn default_set(per_band: bool) -> Self {
-        Self::new(Feature::DEFAULT_SET.to_vec(), per_band)
+        }
     }
 
     /// The features, in output order.
@@ -532,9 +532,13 @@ impl FeatureSet {
         &self.features
     }
 
-    /// True when computed per band.
-    pub fn per_band(&self) -> bool {
-        self.per_band
+    /// Per band or across bands.
+    pub fn band_scope(&self) -> BandScope {
+        if self.per_band {
+            BandScope::PerBand
+        } else {
+            BandScope::AllBands
+        }
     }
 
     /// Output column names before any `_<band>` suffix, in order.
@@ -709,12 +713,20 @@ pub fn feature_functions() -> Vec<Arc<dyn LightcurveFunction>> {
     Feature::ALL
         .iter()
         .map(|f| {
-            Arc::new(FeatureSet::named(f.name(), vec![*f], true)) as Arc<dyn LightcurveFunction>
+            Arc::new(FeatureSet::assemble(f.name(), vec![*f], BandScope::PerBand))
+                as Arc<dyn LightcurveFunction>
         })
         .chain(std::iter::once(
-            Arc::new(FeatureSet::default_set(true)) as Arc<dyn LightcurveFunction>
+            Arc::new(FeatureSet::default_set(BandScope::PerBand)) as Arc<dyn LightcurveFunction>,
         ))
         .collect()
+}
+
+/// Registers every feature under its own name (per band) and `features`, the default set.
+pub(crate) fn register(registry: &mut crate::analysis::FunctionRegistry) {
+    for f in feature_functions() {
+        registry.register(f);
+    }
 }
 
 #[cfg(test)]
@@ -807,28 +819,34 @@ mod tests {
 
     #[test]
     fn required_roles_follow_the_features() {
-        let r = |fs: Vec<Feature>, pb| FeatureSet::new(fs, pb).required().to_vec();
-        assert_eq!(r(vec![Feature::Amplitude], false), [Role::Flux]);
-        assert_eq!(r(vec![Feature::Median], true), [Role::Flux, Role::Band]);
+        let r = |fs: Vec<Feature>, scope| FeatureSet::new(fs, scope).unwrap().required().to_vec();
+        let (per_band, all) = (BandScope::PerBand, BandScope::AllBands);
+        assert_eq!(r(vec![Feature::Amplitude], all), [Role::Flux]);
+        assert_eq!(r(vec![Feature::Median], per_band), [Role::Flux, Role::Band]);
         assert_eq!(
-            r(vec![Feature::StetsonK, Feature::Mean], false),
+            r(vec![Feature::StetsonK, Feature::Mean], all),
             [Role::Flux, Role::Err]
         );
-        assert_eq!(r(vec![Feature::Eta], false), [Role::Time, Role::Flux]);
+        assert_eq!(r(vec![Feature::Eta], all), [Role::Time, Role::Flux]);
         assert_eq!(
-            r(vec![Feature::LinearFit], true),
+            r(vec![Feature::LinearFit], per_band),
             [Role::Time, Role::Flux, Role::Err, Role::Band]
         );
     }
 
     #[test]
     fn invalid_parameters_and_duplicates() {
-        assert!(FeatureSet::try_new(vec![Feature::BeyondNStd { n: 0.0 }], true).is_err());
-        assert!(FeatureSet::try_new(vec![Feature::BeyondNStd { n: f64::NAN }], true).is_err());
-        assert!(
-            FeatureSet::try_new(vec![Feature::InterPercentileRange { quantile: 0.5 }], true)
-                .is_err()
-        );
+        assert!(FeatureSet::new(vec![Feature::BeyondNStd { n: 0.0 }], BandScope::PerBand).is_err());
+        assert!(FeatureSet::new(
+            vec![Feature::BeyondNStd { n: f64::NAN }],
+            BandScope::PerBand
+        )
+        .is_err());
+        assert!(FeatureSet::new(
+            vec![Feature::InterPercentileRange { quantile: 0.5 }],
+            BandScope::PerBand
+        )
+        .is_err());
         let s = FeatureSet::new(
             vec![
                 Feature::Mean,
@@ -836,8 +854,9 @@ mod tests {
                 Feature::Mean,
                 Feature::LinearFit,
             ],
-            false,
-        );
+            BandScope::AllBands,
+        )
+        .unwrap();
         assert_eq!(
             s.columns(),
             [
@@ -857,7 +876,11 @@ mod tests {
         let e = [0.1; 6];
         let band = [0, 1, 0, 1, 0, 1];
         let lc = view(&t, &m, &e, &band, &names);
-        let set = FeatureSet::new(vec![Feature::Mean, Feature::Kurtosis, Feature::Skew], true);
+        let set = FeatureSet::new(
+            vec![Feature::Mean, Feature::Kurtosis, Feature::Skew],
+            BandScope::PerBand,
+        )
+        .unwrap();
         let fields: Vec<String> = set
             .output_fields(&names)
             .iter()
@@ -884,7 +907,8 @@ mod tests {
         assert!(out[3..6].iter().all(|v| v.is_nan())); // three points per band: no kurtosis
         assert!(out[6].is_finite() && out[7].is_finite() && out[8].is_nan());
         // Across bands: one column per feature, all six points.
-        let across = FeatureSet::new(vec![Feature::Mean, Feature::Kurtosis], false);
+        let across =
+            FeatureSet::new(vec![Feature::Mean, Feature::Kurtosis], BandScope::AllBands).unwrap();
         let out = eval(&across, &lc);
         assert_eq!(out[0], 27.0 / 6.0);
         assert!(out[1].is_finite());
@@ -901,13 +925,17 @@ mod tests {
         let e: Vec<f64> = (0..n).map(|i| 0.05 + 0.01 * (i % 3) as f64).collect();
         let band: Vec<u8> = (0..n).map(|i| (i % 3 == 0) as u8).collect();
         let lc = view(&t, &m, &e, &band, &names);
-        for per_band in [true, false] {
-            let all = FeatureSet::new(Feature::ALL.to_vec(), per_band);
+        for scope in [BandScope::PerBand, BandScope::AllBands] {
+            let all = FeatureSet::new(Feature::ALL.to_vec(), scope).unwrap();
             let together = eval(&all, &lc);
             let mut one_by_one = Vec::new();
-            let nb = if per_band { names.len() } else { 1 };
+            let nb = if scope == BandScope::PerBand {
+                names.len()
+            } else {
+                1
+            };
             for f in Feature::ALL {
-                one_by_one.extend(eval(&FeatureSet::new(vec![f], per_band), &lc));
+                one_by_one.extend(eval(&FeatureSet::new(vec![f], scope).unwrap(), &lc));
             }
             assert_eq!(together.len(), one_by_one.len());
             for (i, (a, b)) in together.iter().zip(&one_by_one).enumerate() {
@@ -919,7 +947,7 @@ mod tests {
     #[test]
     fn degenerate_inputs_do_not_panic() {
         let names = vec!["g".to_string()];
-        let all = FeatureSet::new(Feature::ALL.to_vec(), true);
+        let all = FeatureSet::new(Feature::ALL.to_vec(), BandScope::PerBand).unwrap();
         // Empty.
         let out = eval(&all, &view(&[], &[], &[], &[], &names));
         assert!(out.iter().all(|v| v.is_nan()));

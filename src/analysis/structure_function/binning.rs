@@ -24,7 +24,7 @@ impl std::str::FromStr for Binning {
             "size" => Ok(Binning::Size),
             "length" => Ok(Binning::Length),
             "loglength" => Ok(Binning::LogLength),
-            other => Err(Error::InvalidValue(format!(
+            other => Err(Error::InvalidArgument(format!(
                 "bin method '{other}': expected size, length or loglength"
             ))),
         }
@@ -58,14 +58,14 @@ pub fn edges(binning: &Binning, dts: &[f64], target: usize) -> Result<Vec<f64>> 
             || e.windows(2)
                 .any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
         {
-            return Err(Error::InvalidValue(format!(
+            return Err(Error::InvalidArgument(format!(
                 "structure function bin edges must be at least two, strictly increasing: {e:?}"
             )));
         }
         return Ok(e.clone());
     }
     if target == 0 {
-        return Err(Error::InvalidValue(
+        return Err(Error::InvalidArgument(
             "bin_count_target must be at least 1".into(),
         ));
     }

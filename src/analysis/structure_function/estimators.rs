@@ -84,7 +84,7 @@ impl std::str::FromStr for Estimator {
         .into_iter()
         .find(|e| e.name() == s)
         .ok_or_else(|| {
-            Error::InvalidValue(format!(
+            Error::InvalidArgument(format!(
                 "structure function method '{s}': expected basic, bauer_2009a, bauer_2009b, schmidt_2010 or macleod_2012"
             ))
         })

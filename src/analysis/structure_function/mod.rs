@@ -18,11 +18,9 @@ pub use estimators::Estimator;
 
 use crate::analysis::function::{LightcurveFunction, Rows};
 use crate::error::{Error, Result};
-use crate::frame::Frame;
-use crate::io::generate::Rng;
 use crate::io::{ColumnMap, Role};
 use crate::lightcurve::{BandGroups, LightcurveView};
-use crate::plan::AggregateNode;
+use crate::rng::Rng;
 use arrow::array::{ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
@@ -268,7 +266,7 @@ fn compute(
         || !(0.0..=1.0).contains(&boot.lower_quantile)
         || !(0.0..=1.0).contains(&boot.upper_quantile)
     {
-        return Err(Error::InvalidValue(format!(
+        return Err(Error::InvalidArgument(format!(
             "bootstrap needs repetitions >= 1 and quantiles in [0, 1] (got {}, {}, {})",
             boot.repetitions, boot.lower_quantile, boot.upper_quantile
         )));
@@ -383,16 +381,28 @@ thread_local! {
 
 /// The structure function per lightcurve and band, as a per-lightcurve function for
 /// `batch`: rows `(id, band, dt, sf2, sf2_err[, sf2_lower_err, sf2_upper_err], n_pairs)`.
+///
+/// ```
+/// use lsstseries::analysis::structure_function::{SfOptions, StructureFunction};
+/// assert!(StructureFunction::new(SfOptions::default()).is_ok());
+/// let bad = SfOptions { bin_count_target: 0, ..SfOptions::default() };
+/// assert!(StructureFunction::new(bad).is_err());
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct StructureFunction {
-    /// Options.
-    pub options: SfOptions,
+    options: SfOptions,
 }
 
 impl StructureFunction {
-    /// With these options.
-    pub fn new(options: SfOptions) -> Self {
-        StructureFunction { options }
+    /// With these options, checked now (see [`validate`]).
+    pub fn new(options: SfOptions) -> Result<Self> {
+        validate(&options)?;
+        Ok(StructureFunction { options })
+    }
+
+    /// The options.
+    pub fn options(&self) -> &SfOptions {
+        &self.options
     }
 }
 
@@ -461,7 +471,7 @@ pub fn validate(options: &SfOptions) -> Result<()> {
                 && b.lower_quantile <= b.upper_quantile
                 && b.upper_quantile <= 1.0)
         {
-            return Err(Error::InvalidValue(format!(
+            return Err(Error::InvalidArgument(format!(
                 "bootstrap needs repetitions >= 1 and 0 <= lower <= upper <= 1 (got {}, {}, {})",
                 b.repetitions, b.lower_quantile, b.upper_quantile
             )));
@@ -469,7 +479,7 @@ pub fn validate(options: &SfOptions) -> Result<()> {
     }
     if let SfErrors::Scalar(s) = options.errors {
         if !(s.is_finite() && s >= 0.0) {
-            return Err(Error::InvalidValue(format!(
+            return Err(Error::InvalidArgument(format!(
                 "scalar error {s} must be finite and >= 0"
             )));
         }
@@ -477,46 +487,33 @@ pub fn validate(options: &SfOptions) -> Result<()> {
     Ok(())
 }
 
-impl Frame {
-    /// The structure function of every lightcurve and band (`combine = false`), or of all
-    /// lightcurves' pairs pooled per band (`combine = true`; then the result has no id
-    /// column). Pooling gathers the needed columns of the whole frame in memory.
-    pub fn structure_function(&self, options: &SfOptions, combine: bool) -> Result<RecordBatch> {
-        self.structure_function_frame(options, combine)?.compute()
+/// The columns the pooled structure function reads, by name: id, flux and band, plus time
+/// unless timestamps are ignored, plus the error column when errors come from it.
+pub fn pooled_input_columns(options: &SfOptions, columns: &ColumnMap) -> Vec<String> {
+    let mut wanted = vec![
+        columns.id.clone(),
+        columns.flux.clone(),
+        columns.band.clone(),
+    ];
+    if !options.ignore_timestamps {
+        wanted.push(columns.time.clone());
     }
-
-    /// The plan of [`Frame::structure_function`], to `explain()` before computing: a
-    /// per-lightcurve `Apply[sf2]`, or `Aggregate[sf2 combined]` on the collected columns.
-    pub fn structure_function_frame(&self, options: &SfOptions, combine: bool) -> Result<Frame> {
-        validate(options)?;
-        if !combine {
-            let function = Arc::new(StructureFunction::new(options.clone()));
-            return self.batch(function, crate::BatchMode::Auto);
-        }
-        let columns = self.column_map().clone();
-        let mut wanted = vec![
-            columns.id.as_str(),
-            columns.flux.as_str(),
-            columns.band.as_str(),
-        ];
-        if !options.ignore_timestamps {
-            wanted.push(columns.time.as_str());
-        }
-        if options.errors == SfErrors::Column {
-            wanted.push(columns.err.as_str());
-        }
-        let selected = self.select(&wanted)?;
-        let schema = Arc::new(Schema::new(fields(options)));
-        let (options, bands) = (options.clone(), self.band_names().to_vec());
-        let name = format!("sf2 combined, {}", options.estimator.name());
-        selected.aggregate(AggregateNode::new(name, schema, move |rows| {
-            combined(rows, &options, &columns, &bands)
-        }))
+    if options.errors == SfErrors::Column {
+        wanted.push(columns.err.clone());
     }
+    wanted
 }
 
-/// The pooled structure function of collected rows (id order), per band.
-fn combined(
+/// The output columns of the structure function: `band, dt, sf2, sf2_err[, sf2_lower_err,
+/// sf2_upper_err], n_pairs` (per lightcurve, the id comes first).
+pub fn output_fields(options: &SfOptions) -> Vec<Field> {
+    fields(options)
+}
+
+/// The pooled structure function of collected rows in id order: per band, the pairs of
+/// every lightcurve pooled, then binned and estimated once. `bands` are the source's sorted
+/// band names; rows whose band is not among them are ignored.
+pub fn pooled(
     rows: &RecordBatch,
     options: &SfOptions,
     columns: &ColumnMap,
@@ -527,7 +524,7 @@ fn combined(
             .cloned()
             .ok_or_else(|| Error::UnknownColumn {
                 column: name.to_string(),
-                operation: "combined structure function".into(),
+                operation: "pooled structure function".into(),
                 available: rows
                     .schema()
                     .fields()
@@ -552,47 +549,77 @@ fn combined(
     } else {
         Vec::new()
     };
+    // Band names become indices once, so grouping compares small integers, not strings.
     let band = cast(&col(&columns.band)?, &DataType::Utf8).map_err(|e| Error::arrow("band", e))?;
     let band = band.as_string::<i32>();
-    // Rows arrive in id order; sort each lightcurve by time inside each band.
+    let index: std::collections::HashMap<&str, u8> = bands
+        .iter()
+        .enumerate()
+        .map(|(k, b)| (b.as_str(), k as u8))
+        .collect();
+    let codes: Vec<u8> = band
+        .iter()
+        .map(|b| b.and_then(|b| index.get(b).copied()).unwrap_or(u8::MAX))
+        .collect();
     let scalar = match options.errors {
         SfErrors::Scalar(s) => s,
         _ => 0.0,
     };
     let seed = options.bootstrap.as_ref().map_or(0, |b| b.seed);
+    let mut pairs: Vec<Pairs> = (0..bands.len()).map(|_| Pairs::default()).collect();
+    pairs.iter_mut().for_each(Pairs::clear);
+    let (mut order, mut t, mut f, mut e, mut b) = (vec![], vec![], vec![], vec![], vec![]);
+    let mut groups = BandGroups::default();
+    let mut start = 0;
+    while start < ids.len() {
+        let end = start
+            + ids[start..]
+                .iter()
+                .take_while(|&&i| i == ids[start])
+                .count();
+        // One lightcurve: time order (stable), then regrouped by band, as `batch` hands it out.
+        order.clear();
+        order.extend(start..end);
+        if !time.is_empty() {
+            order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
+        }
+        let gather = |v: &[f64], out: &mut Vec<f64>| {
+            out.clear();
+            if !v.is_empty() {
+                out.extend(order.iter().map(|&i| v[i]));
+            }
+        };
+        gather(&time, &mut t);
+        gather(&flux, &mut f);
+        gather(&err, &mut e);
+        b.clear();
+        b.extend(order.iter().map(|&i| codes[i]));
+        groups.fill(&LightcurveView {
+            id: ids[start],
+            time: &t,
+            flux: &f,
+            err: &e,
+            band: &b,
+            band_names: bands,
+        });
+        for (k, p) in pairs.iter_mut().enumerate() {
+            let e = (options.errors == SfErrors::Column).then_some(groups.err(k));
+            p.add(
+                groups.time(k),
+                groups.flux(k),
+                e,
+                scalar,
+                options.ignore_timestamps,
+            );
+        }
+        start = end;
+    }
     let mut out: Vec<f64> = Vec::new();
     let mut scratch = Scratch::default();
-    for (k, name) in bands.iter().enumerate() {
-        let mut pairs = Pairs::default();
-        pairs.clear();
-        let mut start = 0;
-        while start < ids.len() {
-            let mut end = start;
-            while end < ids.len() && ids[end] == ids[start] {
-                end += 1;
-            }
-            let mut idx: Vec<usize> = (start..end).filter(|&i| band.value(i) == name).collect();
-            if !time.is_empty() {
-                idx.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
-            }
-            let t: Vec<f64> = if time.is_empty() {
-                Vec::new()
-            } else {
-                idx.iter().map(|&i| time[i]).collect()
-            };
-            let f: Vec<f64> = idx.iter().map(|&i| flux[i]).collect();
-            let e: Vec<f64> = if err.is_empty() {
-                Vec::new()
-            } else {
-                idx.iter().map(|&i| err[i]).collect()
-            };
-            let e = (options.errors == SfErrors::Column).then_some(&e[..]);
-            pairs.add(&t, &f, e, scalar, options.ignore_timestamps);
-            start = end;
-        }
+    for (k, p) in pairs.iter().enumerate() {
         let mut rng = Rng::new(seed ^ k as u64);
-        for b in compute(&pairs, options, &mut rng, &mut scratch)? {
-            push_bin(&mut out, k, &b, options.report_bounds);
+        for bin in compute(p, options, &mut rng, &mut scratch)? {
+            push_bin(&mut out, k, &bin, options.report_bounds);
         }
     }
     let fields = fields(options);
@@ -610,7 +637,12 @@ fn combined(
         });
     }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
-        .map_err(|e| Error::arrow("combined structure function", e))
+        .map_err(|e| Error::arrow("pooled structure function", e))
+}
+
+/// Registers `sf2` with default options.
+pub(crate) fn register(registry: &mut crate::analysis::FunctionRegistry) {
+    registry.register(Arc::new(StructureFunction::default()));
 }
 
 #[cfg(test)]
