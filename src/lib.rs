@@ -19,6 +19,9 @@
 //! # Ok::<(), lsstseries::Error>(())
 //! ```
 
+// Every type in a public signature must be nameable by users, and documented.
+#![warn(unnameable_types, missing_docs)]
+
 pub mod analysis;
 mod ensemble;
 pub mod error;

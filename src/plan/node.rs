@@ -25,7 +25,8 @@ pub enum BatchMode {
 
 impl fmt::Display for BatchMode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        // `pad` so that width and alignment flags apply (`{mode:<13}`).
+        f.pad(match self {
             BatchMode::Auto => "auto",
             BatchMode::PerPartition => "per-partition",
             BatchMode::Grouped => "grouped",
