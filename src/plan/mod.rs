@@ -17,7 +17,8 @@ pub use node::{
     ScanNode, ShuffleNode,
 };
 pub use predicate::{col, CmpOp, ColumnRef, Literal, Predicate};
-pub use properties::{count_overlapping, node_props, Cohesion, Props, Scheme};
+pub(crate) use properties::node_props;
+pub use properties::{count_overlapping, Cohesion, Props, Scheme};
 
 use crate::error::{Error, Result};
 use arrow::datatypes::SchemaRef;
