@@ -1,7 +1,13 @@
 //! How a source is cut into partitions, and size strings such as `"5KB"`.
+//!
+//! The cutting itself is in `cut`; this module holds the request and its parsing.
+
+pub(crate) mod cut;
 
 use crate::error::{Error, Result};
 use std::fmt;
+
+pub use cut::PartitionSlice;
 
 /// How `from_parquet` cuts a source into partitions.
 #[derive(Debug, Clone, PartialEq, Eq)]
