@@ -142,11 +142,14 @@ fn executor_overhead(threads: usize) -> f64 {
 /// The feature arithmetic alone: every partition decoded into memory first (not timed),
 /// then the feature set evaluated over all lightcurves on `threads` threads.
 fn features_in_memory(dir: &Path, threads: usize) -> Duration {
+    let ex = Executor::new(ExecutorConfig::default().n_workers(threads)).expect("executor");
     let source = ParquetSource::open(
         dir,
         SourceOptions::new(ColumnMap::generated(), Partitioning::RowGroups),
+        &ex,
     )
     .expect("open");
+    ex.shutdown();
     let set = FeatureSet::default_set(BandScope::PerBand);
     let columns: Vec<String> = source
         .schema

@@ -171,7 +171,7 @@ impl Ensemble {
         path: impl AsRef<Path>,
         options: SourceOptions,
     ) -> Result<&mut Self> {
-        let source = ParquetSource::open(path, options)?;
+        let source = ParquetSource::open(path, options, &self.executor)?;
         self.source = Some(Arc::new(source));
         self.objects = OnceLock::new();
         Ok(self)

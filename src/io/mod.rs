@@ -1,14 +1,19 @@
 //! Parquet in and out: sources, partition planning, the synthetic generator, and writers.
 
 mod column_map;
+mod decode;
+mod discovery;
 pub mod generate;
+mod id_scan;
 mod output;
 mod parquet_source;
 mod partitioning;
+mod schema_check;
+mod statistics;
 
 pub use column_map::{ColumnMap, Role};
 pub use output::{source_batch, write_csv, write_parquet};
-pub use parquet_source::{
-    band_type, disjoint, IdRange, ParquetSource, PartitionSlice, SourceFile, SourceOptions,
-};
-pub use partitioning::{human_bytes, parse_size, Partitioning};
+pub use parquet_source::{ParquetSource, SourceFile, SourceOptions};
+pub use partitioning::{parse_size, PartitionSlice, Partitioning};
+pub use schema_check::band_type;
+pub use statistics::{disjoint, IdRange, RowGroup};

@@ -182,6 +182,10 @@ mod tests {
         let source = ParquetSource::open(
             "data/tape/test_source.parquet",
             SourceOptions::new(ColumnMap::tape(), Partitioning::size("5KB").unwrap()),
+            &crate::executor::Executor::new(
+                crate::executor::ExecutorConfig::default().n_workers(1),
+            )
+            .unwrap(),
         )
         .unwrap();
         LogicalPlan::scan(ScanNode::new(Arc::new(source)))

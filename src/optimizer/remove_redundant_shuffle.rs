@@ -44,6 +44,7 @@ impl Rule for RemoveRedundantShuffle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::executor::{Executor, ExecutorConfig};
     use crate::io::{ColumnMap, ParquetSource, Partitioning, SourceOptions};
     use crate::plan::{Movement, ScanNode, ShuffleNode};
     use std::sync::Arc;
@@ -61,6 +62,7 @@ mod tests {
         let source = ParquetSource::open(
             "data/tape/test_source.parquet",
             SourceOptions::new(ColumnMap::tape(), Partitioning::Count(4)),
+            &Executor::new(ExecutorConfig::default().n_workers(1)).unwrap(),
         )
         .unwrap();
         let scan = ScanNode::new(Arc::new(source));

@@ -1,7 +1,14 @@
 //! How a source is cut into partitions, and size strings such as `"5KB"`.
+//!
+//! The cutting itself is in `cut`; this module holds the request and its parsing.
+
+pub(crate) mod cut;
 
 use crate::error::{Error, Result};
+use crate::format::human_bytes;
 use std::fmt;
+
+pub use cut::PartitionSlice;
 
 /// How `from_parquet` cuts a source into partitions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,18 +83,4 @@ pub fn parse_size(text: &str) -> Result<usize> {
         )));
     }
     Ok(bytes as usize)
-}
-
-/// Formats bytes for people: `5.0 KB`, `1.3 GB`.
-pub fn human_bytes(bytes: usize) -> String {
-    let b = bytes as f64;
-    if b < 1e3 {
-        format!("{bytes} B")
-    } else if b < 1e6 {
-        format!("{:.1} KB", b / 1e3)
-    } else if b < 1e9 {
-        format!("{:.1} MB", b / 1e6)
-    } else {
-        format!("{:.2} GB", b / 1e9)
-    }
 }

@@ -1,0 +1,212 @@
+//! Reading a row range of one file: the raw columns as stored, or a partition in the
+//! canonical schema with its role columns validated.
+
+use super::column_map::{ColumnMap, Role};
+use super::parquet_source::SourceFile;
+use super::partitioning::PartitionSlice;
+use crate::error::{Error, Result};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::compute::{cast, concat_batches};
+use arrow::datatypes::{DataType, Float64Type, Int64Type, Schema};
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
+use parquet::arrow::ProjectionMask;
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Reads rows `start..start + rows` of `f` with only `columns` (by name), in the types the
+/// reader metadata gives (as stored, the band column possibly as a dictionary).
+pub(crate) fn read_raw(
+    f: &SourceFile,
+    start: usize,
+    rows: usize,
+    columns: &[String],
+) -> Result<RecordBatch> {
+    let file = File::open(&f.path).map_err(|e| Error::io(&f.path, e))?;
+    let file_schema = f.meta.schema();
+    let mut indices = Vec::with_capacity(columns.len());
+    for c in columns {
+        let i = file_schema.index_of(c).map_err(|_| Error::UnknownColumn {
+            column: c.clone(),
+            operation: format!("scan of {}", f.path.display()),
+            available: file_schema
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect(),
+        })?;
+        indices.push(i);
+    }
+    indices.sort_unstable();
+    let mask = ProjectionMask::roots(f.meta.parquet_schema(), indices);
+    // Select the row groups overlapping the range and the rows inside them.
+    let end = start + rows;
+    let mut groups = Vec::new();
+    let mut first = None;
+    let mut covered = 0usize;
+    for (i, rg) in f.row_groups.iter().enumerate() {
+        if rg.overlaps(start, rows) {
+            groups.push(i);
+            first.get_or_insert(rg.start);
+            covered += rg.rows;
+        }
+    }
+    let first = first.unwrap_or(0);
+    let skip = start - first;
+    let mut selectors = vec![RowSelector::skip(skip), RowSelector::select(rows)];
+    let tail = covered.saturating_sub(skip + rows);
+    if tail > 0 {
+        selectors.push(RowSelector::skip(tail));
+    }
+    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, f.meta.clone())
+        .with_projection(mask)
+        .with_row_groups(groups)
+        .with_row_selection(RowSelection::from(selectors))
+        .with_batch_size(rows.max(1))
+        .build()
+        .map_err(|e| Error::parquet(&f.path, e))?;
+    let mut batches = Vec::new();
+    for b in reader {
+        batches.push(b.map_err(|e| Error::parquet(&f.path, e))?);
+    }
+    let schema = match batches.first() {
+        Some(b) => b.schema(),
+        None => {
+            return Err(Error::parquet(
+                &f.path,
+                format!("rows {start}..{end} could not be read"),
+            ))
+        }
+    };
+    let batch = if batches.len() == 1 {
+        batches
+            .pop()
+            .unwrap_or_else(|| RecordBatch::new_empty(schema.clone()))
+    } else {
+        concat_batches(&schema, &batches)
+            .map_err(|e| Error::arrow("concatenating row groups", e))?
+    };
+    if batch.num_rows() != rows {
+        return Err(Error::parquet(
+            &f.path,
+            format!(
+                "expected {rows} rows at {start}..{end}, read {} (truncated file?)",
+                batch.num_rows()
+            ),
+        ));
+    }
+    Ok(batch)
+}
+
+/// Reads `slice` of `f`, decodes `columns` (by name, in the given order) to their types in
+/// `schema` (the canonical schema), and validates the role columns named by `roles`.
+pub(crate) fn read(
+    f: &SourceFile,
+    slice: &PartitionSlice,
+    columns: &[String],
+    schema: &Schema,
+    roles: &ColumnMap,
+) -> Result<RecordBatch> {
+    let raw = read_raw(f, slice.start, slice.rows, columns)?;
+    let mut fields = Vec::with_capacity(columns.len());
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns.len());
+    for name in columns {
+        let target = schema
+            .field_with_name(name)
+            .map_err(|e| Error::arrow("canonical schema", e))?;
+        let col = raw
+            .column_by_name(name)
+            .ok_or_else(|| Error::UnknownColumn {
+                column: name.clone(),
+                operation: format!("scan of {}", f.path.display()),
+                available: raw
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect(),
+            })?;
+        let col = if col.data_type() == target.data_type() {
+            col.clone()
+        } else {
+            cast(col, target.data_type()).map_err(|e| {
+                Error::arrow(
+                    format!("casting column '{name}' in {}", f.path.display()),
+                    e,
+                )
+            })?
+        };
+        if let Some(role) = roles.role_of(name) {
+            validate(&f.path, slice, name, role, &col, &raw, roles)?;
+        }
+        fields.push(target.clone());
+        arrays.push(col);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+        .map_err(|e| Error::arrow(format!("assembling partition of {}", f.path.display()), e))
+}
+
+/// Rejects nulls, NaN/inf in time, flux and error, and non-positive errors, naming the file,
+/// row and object.
+fn validate(
+    path: &Path,
+    slice: &PartitionSlice,
+    name: &str,
+    role: Role,
+    col: &ArrayRef,
+    raw: &RecordBatch,
+    columns: &ColumnMap,
+) -> Result<()> {
+    let id_at = |i: usize| -> String {
+        raw.column_by_name(&columns.id)
+            .and_then(|c| cast(c, &DataType::Int64).ok())
+            .map(|c| c.as_primitive::<Int64Type>().value(i).to_string())
+            .unwrap_or_else(|| "?".into())
+    };
+    if col.null_count() > 0 {
+        let i = (0..col.len()).find(|&i| col.is_null(i)).unwrap_or(0);
+        return Err(Error::InvalidData(format!(
+            "{}: column '{name}' ({role}) is null at row {} (object {}); {} null(s) in rows {}..{}",
+            path.display(),
+            slice.start + i,
+            id_at(i),
+            col.null_count(),
+            slice.start,
+            slice.start + slice.rows
+        )));
+    }
+    if matches!(role, Role::Time | Role::Flux | Role::Err) {
+        let v = col.as_primitive::<Float64Type>().values();
+        // Branch-free scan first (vectorizes); find the first offender only on failure.
+        let ok = |x: f64| {
+            if role == Role::Err {
+                x.is_finite() && x > 0.0
+            } else {
+                x.is_finite()
+            }
+        };
+        let all_ok = v
+            .chunks(1024)
+            .all(|c| c.iter().fold(true, |acc, &x| acc & ok(x)));
+        let bad = if all_ok {
+            None
+        } else {
+            v.iter().position(|&x| !ok(x))
+        };
+        if let Some(i) = bad {
+            let what = if role == Role::Err {
+                "must be finite and > 0"
+            } else {
+                "must be finite"
+            };
+            return Err(Error::InvalidData(format!(
+                "{}: column '{name}' ({role}) {what}, found {} at row {} (object {})",
+                path.display(),
+                v[i],
+                slice.start + i,
+                id_at(i)
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! The schema a source must have and the schema it decodes to: the mapped columns are
+//! present with usable types, every file agrees with the first, and role columns decode to
+//! canonical types (id Int64, time/flux/err Float64, band [`band_type`]).
+
+use super::column_map::{ColumnMap, Role};
+use crate::error::{Error, Result};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The canonical type of the band column: dictionary-encoded strings, as Parquet stores
+/// them, so band lookups touch a handful of strings per partition instead of one per row.
+pub fn band_type() -> DataType {
+    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+}
+
+/// Checks that every role's column is in `schema` with a type that can be cast to the
+/// role's canonical type.
+pub(crate) fn check_roles(path: &Path, schema: &Schema, columns: &ColumnMap) -> Result<()> {
+    let present: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let missing: Vec<Role> = Role::ALL
+        .into_iter()
+        .filter(|r| schema.field_with_name(columns.column(*r)).is_err())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::MissingColumns {
+            path: path.to_path_buf(),
+            missing: missing
+                .iter()
+                .map(|r| columns.column(*r).to_string())
+                .collect(),
+            roles: missing
+                .iter()
+                .map(|r| r.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+            present,
+        });
+    }
+    for role in Role::ALL {
+        let name = columns.column(role);
+        let dt = schema
+            .field_with_name(name)
+            .map(|f| f.data_type().clone())
+            .ok();
+        let Some(dt) = dt else { continue };
+        let ok = match role {
+            Role::Id => dt.is_integer(),
+            Role::Time | Role::Flux | Role::Err => dt.is_floating() || dt.is_integer(),
+            Role::Band => {
+                matches!(
+                    &dt,
+                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                ) || matches!(&dt, DataType::Dictionary(_, v) if matches!(**v, DataType::Utf8 | DataType::LargeUtf8))
+            }
+        };
+        if !ok {
+            return Err(Error::ColumnType {
+                column: name.to_string(),
+                role: role.name().to_string(),
+                found: dt.to_string(),
+                expected: match role {
+                    Role::Id => "an integer type".into(),
+                    Role::Band => "a string type".into(),
+                    _ => "a floating-point or integer type".into(),
+                },
+                context: format!(" in {}", path.display()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `this` (the schema of `path`) has the same column names and types, in the
+/// same order, as `first` (the schema of `first_path`).
+pub(crate) fn check_same_schema(
+    path: &Path,
+    first_path: &Path,
+    first: &Schema,
+    this: &Schema,
+) -> Result<()> {
+    let names = |s: &Schema| -> Vec<(String, DataType)> {
+        s.fields()
+            .iter()
+            .map(|f| (f.name().clone(), f.data_type().clone()))
+            .collect()
+    };
+    let (a, b) = (names(first), names(this));
+    if a != b {
+        let detail = format!(
+            "columns {:?} vs {:?}",
+            b.iter()
+                .map(|(n, t)| format!("{n}: {t}"))
+                .collect::<Vec<_>>(),
+            a.iter()
+                .map(|(n, t)| format!("{n}: {t}"))
+                .collect::<Vec<_>>()
+        );
+        return Err(Error::SchemaMismatch {
+            path: path.to_path_buf(),
+            first: first_path.to_path_buf(),
+            detail,
+        });
+    }
+    Ok(())
+}
+
+/// The schema partitions have after decoding: role columns in their canonical types and
+/// non-nullable (nulls are rejected when decoding), other columns as stored.
+pub(crate) fn canonical_schema(file: &Schema, columns: &ColumnMap) -> SchemaRef {
+    let fields: Vec<Field> = file
+        .fields()
+        .iter()
+        .map(|f| {
+            let dt = match columns.role_of(f.name()) {
+                Some(Role::Id) => DataType::Int64,
+                Some(Role::Time | Role::Flux | Role::Err) => DataType::Float64,
+                Some(Role::Band) => band_type(),
+                None => f.data_type().clone(),
+            };
+            Field::new(
+                f.name(),
+                dt,
+                columns.role_of(f.name()).is_none() && f.is_nullable(),
+            )
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// Reader metadata that decodes a Utf8 band column as a dictionary (no per-row strings).
+pub(crate) fn dictionary_band_reader(meta: ArrowReaderMetadata, band: &str) -> ArrowReaderMetadata {
+    let schema = meta.schema();
+    let Ok(i) = schema.index_of(band) else {
+        return meta;
+    };
+    if schema.field(i).data_type() != &DataType::Utf8 {
+        return meta;
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(k, f)| {
+            let f = (**f).clone();
+            if k == i {
+                f.with_data_type(band_type())
+            } else {
+                f
+            }
+        })
+        .collect();
+    let hinted = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    ArrowReaderMetadata::try_new(
+        meta.metadata().clone(),
+        ArrowReaderOptions::new().with_schema(hinted),
+    )
+    .unwrap_or(meta)
+}

@@ -1,0 +1,204 @@
+//! What Parquet footers tell without decoding: row-group layout, id ranges from column
+//! statistics, null counts, and the decoded size of a row.
+
+use super::column_map::{ColumnMap, Role};
+use super::parquet_source::SourceFile;
+use arrow::datatypes::Schema;
+use parquet::arrow::arrow_reader::ArrowReaderMetadata;
+use parquet::file::statistics::Statistics;
+
+/// An inclusive range of object ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdRange {
+    /// Smallest id.
+    pub min: i64,
+    /// Largest id.
+    pub max: i64,
+}
+
+impl IdRange {
+    /// The smallest range holding both.
+    fn union(self, other: IdRange) -> IdRange {
+        IdRange {
+            min: self.min.min(other.min),
+            max: self.max.max(other.max),
+        }
+    }
+}
+
+/// One row group of a file, as its footer describes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowGroup {
+    /// First row of the group, counted from the start of the file.
+    pub start: usize,
+    /// Rows in the group.
+    pub rows: usize,
+    /// Smallest and largest id, from the id column's statistics when the file has them.
+    pub id_range: Option<IdRange>,
+}
+
+impl RowGroup {
+    /// Whether the group shares a row with `start..start + rows`.
+    pub(crate) fn overlaps(&self, start: usize, rows: usize) -> bool {
+        self.start < start + rows && start < self.start + self.rows
+    }
+}
+
+/// The row groups of a file, with id ranges from the statistics of column `id`.
+pub(crate) fn row_groups(meta: &ArrowReaderMetadata, id: &str) -> Vec<RowGroup> {
+    let id_leaf = leaf_index(meta, id);
+    let mut start = 0usize;
+    let mut out = Vec::with_capacity(meta.metadata().num_row_groups());
+    for rg in meta.metadata().row_groups() {
+        let rows = rg.num_rows().max(0) as usize;
+        let id_range = id_leaf.and_then(|i| stats_range(rg.column(i).statistics()));
+        out.push(RowGroup {
+            start,
+            rows,
+            id_range,
+        });
+        start += rows;
+    }
+    out
+}
+
+/// Whether some non-empty row group of `files` has no id statistics.
+pub(crate) fn stats_missing(files: &[SourceFile]) -> bool {
+    files.iter().any(|f| {
+        f.row_groups
+            .iter()
+            .any(|rg| rg.rows > 0 && rg.id_range.is_none())
+    })
+}
+
+/// The id ranges of all non-empty row groups that have statistics.
+pub(crate) fn stat_ranges(files: &[SourceFile]) -> Vec<IdRange> {
+    files
+        .iter()
+        .flat_map(|f| f.row_groups.iter())
+        .filter(|rg| rg.rows > 0)
+        .filter_map(|rg| rg.id_range)
+        .collect()
+}
+
+/// The id range of rows `start..start + rows` of a file as far as statistics tell: the
+/// union over the row groups they touch, `None` when one of those lacks statistics.
+pub(crate) fn stats_range_of_rows(
+    row_groups: &[RowGroup],
+    start: usize,
+    rows: usize,
+) -> Option<IdRange> {
+    let mut range: Option<IdRange> = None;
+    for rg in row_groups
+        .iter()
+        .filter(|rg| rg.rows > 0 && rg.overlaps(start, rows))
+    {
+        let r = rg.id_range?;
+        range = Some(range.map_or(r, |a| a.union(r)));
+    }
+    range
+}
+
+/// True when no two ranges share an id.
+pub fn disjoint(ranges: impl Iterator<Item = IdRange>) -> bool {
+    let mut v: Vec<IdRange> = ranges.collect();
+    v.sort_by_key(|r| (r.min, r.max));
+    v.windows(2).all(|w| w[0].max < w[1].min)
+}
+
+/// Non-null values of `column` over `files` (holding `rows` rows in all), when every row
+/// group has a null count for it.
+pub(crate) fn non_null_count(files: &[SourceFile], rows: usize, column: &str) -> Option<usize> {
+    let mut nulls = 0u64;
+    for f in files {
+        let leaf = leaf_index(&f.meta, column)?;
+        for rg in f.meta.metadata().row_groups() {
+            nulls = nulls.checked_add(rg.column(leaf).statistics()?.null_count_opt()?)?;
+        }
+    }
+    // A footer claiming more nulls than rows is lying: then the count is unknown.
+    rows.checked_sub(usize::try_from(nulls).ok()?)
+}
+
+/// Estimated decoded bytes per row of `schema` (the canonical schema of `files`):
+/// fixed-width types by width, the band column by key plus `avg_band_len`, other
+/// variable-width columns by their uncompressed Parquet size.
+pub(crate) fn bytes_per_row(
+    files: &[SourceFile],
+    schema: &Schema,
+    columns: &ColumnMap,
+    rows: usize,
+    avg_band_len: f64,
+) -> f64 {
+    let mut total = 0.0;
+    for (i, f) in schema.fields().iter().enumerate() {
+        total += match f.data_type().primitive_width() {
+            Some(w) => w as f64,
+            None if columns.role_of(f.name()) == Some(Role::Band) => 4.0 + avg_band_len,
+            None => {
+                let bytes: i64 = files
+                    .iter()
+                    .flat_map(|file| file.meta.metadata().row_groups().iter())
+                    .filter_map(|rg| rg.columns().get(i).map(|c| c.uncompressed_size()))
+                    .sum();
+                4.0 + bytes as f64 / rows.max(1) as f64
+            }
+        };
+    }
+    total
+}
+
+/// Index of the top-level Parquet leaf column `name`.
+fn leaf_index(meta: &ArrowReaderMetadata, name: &str) -> Option<usize> {
+    meta.parquet_schema()
+        .columns()
+        .iter()
+        .position(|c| c.path().parts().len() == 1 && c.name() == name)
+}
+
+/// An id range from integer column statistics.
+fn stats_range(stats: Option<&Statistics>) -> Option<IdRange> {
+    match stats? {
+        Statistics::Int64(s) => Some(IdRange {
+            min: *s.min_opt()?,
+            max: *s.max_opt()?,
+        }),
+        Statistics::Int32(s) => Some(IdRange {
+            min: *s.min_opt()? as i64,
+            max: *s.max_opt()? as i64,
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disjoint_ranges() {
+        let r = |a, b| IdRange { min: a, max: b };
+        assert!(disjoint([r(0, 1), r(2, 3)].into_iter()));
+        assert!(!disjoint([r(0, 2), r(2, 3)].into_iter()));
+        assert!(!disjoint([r(5, 9), r(0, 6)].into_iter()));
+    }
+
+    #[test]
+    fn range_of_rows_needs_statistics_of_every_touched_group() {
+        let g = |start, rows, r: Option<(i64, i64)>| RowGroup {
+            start,
+            rows,
+            id_range: r.map(|(min, max)| IdRange { min, max }),
+        };
+        let groups = [
+            g(0, 10, Some((0, 4))),
+            g(10, 10, Some((5, 9))),
+            g(20, 5, None),
+        ];
+        assert_eq!(
+            stats_range_of_rows(&groups, 5, 10),
+            Some(IdRange { min: 0, max: 9 })
+        );
+        assert_eq!(stats_range_of_rows(&groups, 15, 10), None);
+    }
+}
