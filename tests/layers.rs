@@ -39,7 +39,11 @@ fn no_module_reaches_up() {
     let mut violations: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut checked = 0;
     for path in files {
-        let rel = path.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = path
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         let top = rel.split(['/', '.']).next().unwrap_or("");
         let Some((own, _)) = layer_of(top) else {
             continue; // lib.rs wires everything; the CLI sits on top.
@@ -71,6 +75,12 @@ fn no_module_reaches_up() {
             }
         }
     }
-    assert!(checked > 40, "only {checked} files checked: is the layer map stale?");
-    assert!(violations.is_empty(), "modules reaching up a layer: {violations:#?}");
+    assert!(
+        checked > 40,
+        "only {checked} files checked: is the layer map stale?"
+    );
+    assert!(
+        violations.is_empty(),
+        "modules reaching up a layer: {violations:#?}"
+    );
 }

@@ -57,9 +57,10 @@ impl Expected {
     fn periodogram(&self, fast: Fast) -> Periodogram {
         Periodogram::new()
             .peaks(self.peaks)
-            .resolution(self.resolution)
-            .max_freq_factor(self.max_freq_factor)
-            .nyquist(self.nyquist)
+            .and_then(|p| p.resolution(self.resolution))
+            .and_then(|p| p.max_freq_factor(self.max_freq_factor))
+            .and_then(|p| p.nyquist(self.nyquist))
+            .expect("fixture options are valid")
             .fast(fast)
     }
 }
@@ -396,7 +397,7 @@ fn end_to_end_through_ensemble() {
 
     // A configured instance (three peaks, direct algorithm) against light-curve's
     // direct results for configuration A, every object and band.
-    let custom = Periodogram::new().peaks(3).fast(Fast::Off);
+    let custom = Periodogram::new().peaks(3).unwrap().fast(Fast::Off);
     let out = ens.batch(Arc::new(custom)).unwrap().compute().unwrap();
     assert_eq!(out.num_columns(), 1 + 2 * 2 * 3);
     for (b, offset) in [("g", 0i64), ("r", 15)] {

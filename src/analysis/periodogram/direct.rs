@@ -8,7 +8,7 @@
 //! with zeros, which add nothing to any sum); an AVX2 build of the same code is used where
 //! the CPU has it and gives bit-identical results (same operations, no FMA contraction).
 
-use super::Sums;
+use super::power::Sums;
 
 /// Independent accumulators per sum.
 pub(crate) const LANES: usize = 8;
