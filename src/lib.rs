@@ -34,7 +34,7 @@ pub mod lightcurve;
 pub mod optimizer;
 pub mod physical;
 pub mod plan;
-mod rng;
+pub mod rng;
 
 pub use analysis::{closure_function, FunctionRegistry, LightcurveFunction};
 pub use ensemble::{ColumnInfo, Ensemble, EnsembleBuilder, EnsembleInfo, TableInfo};

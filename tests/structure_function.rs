@@ -3,15 +3,26 @@
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{Float64Type, Int64Type};
-use lsstseries::analysis::structure_function::{sf2, Bootstrap, Estimator, SfOptions};
+use lsstseries::analysis::structure_function::{
+    sf2, Binning, Bootstrap, Estimator, SfBin, SfErrors, SfOptions,
+};
 use lsstseries::io::generate::{generate, GeneratorConfig};
-use lsstseries::{ColumnMap, Ensemble, Partitioning};
+use lsstseries::{ColumnMap, Ensemble, Frame, Partitioning};
 
 fn tape(p: Partitioning) -> Ensemble {
     let mut ens = Ensemble::builder().n_workers(2).build().unwrap();
     ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), p)
         .unwrap();
     ens
+}
+
+/// The one place this file calls `Frame::structure_function` in combined (pooled) mode.
+fn combined_sf(frame: &Frame, options: &SfOptions) -> RecordBatch {
+    frame
+        .structure_function_pooled(options)
+        .unwrap()
+        .compute()
+        .unwrap()
 }
 
 fn f64s(b: &RecordBatch, c: &str) -> Vec<f64> {
@@ -205,4 +216,134 @@ fn bad_options_fail_before_any_work() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("bin_count_target"), "{err}");
+}
+
+/// Two lightcurves in one lag bin: a short, quiet one (8 points, 28 pairs, SF^2 ~ 1e-4) and
+/// a long, strongly varying one (30 points, 435 pairs, SF^2 ~ 1).
+fn quiet_and_loud() -> [(Vec<f64>, Vec<f64>); 2] {
+    let short_t: Vec<f64> = (0..8).map(|i| i as f64).collect();
+    let short_f: Vec<f64> = (0..8).map(|i| 0.01 * (i as f64 * 1.7).sin()).collect();
+    let long_t: Vec<f64> = (0..30).map(|i| i as f64 * 0.25).collect();
+    let long_f: Vec<f64> = (0..30).map(|i| (i as f64 * 2.3).sin()).collect();
+    [(short_t, short_f), (long_t, long_f)]
+}
+
+fn one_bin(weighted: bool, seed: u64, lcs: &[(Vec<f64>, Vec<f64>)]) -> SfBin {
+    let options = SfOptions {
+        binning: Binning::Edges(vec![0.0, 1e9]),
+        errors: SfErrors::None,
+        bootstrap: Some(Bootstrap {
+            repetitions: 200,
+            seed,
+            equally_weight_lightcurves: weighted,
+            ..Bootstrap::default()
+        }),
+        ..SfOptions::default()
+    };
+    let input: Vec<_> = lcs.iter().map(|(t, f)| (&t[..], &f[..], None)).collect();
+    let bins = sf2(&input, &options).unwrap();
+    assert_eq!(bins.len(), 1);
+    bins[0]
+}
+
+#[test]
+fn equal_weighting_stops_the_long_lightcurve_dominating() {
+    let lcs = quiet_and_loud();
+    // SF^2 (mean df^2, no errors) of each lightcurve alone, and of all pairs pooled.
+    let alone = |k: usize| {
+        let (t, f) = &lcs[k];
+        sf2(&[(&t[..], &f[..], None)], &SfOptions::default()).unwrap()[0].sf2
+    };
+    let (quiet, loud) = (alone(0), alone(1));
+    assert!(quiet < 1e-3 && loud > 0.5, "{quiet} {loud}");
+    let pooled = (28.0 * quiet + 435.0 * loud) / 463.0;
+    let even = (quiet + loud) / 2.0;
+
+    let plain = one_bin(false, 42, &lcs);
+    let weighted = one_bin(true, 42, &lcs);
+    // Every pair is still counted once in the bin; only the draws change.
+    assert_eq!((plain.pairs, weighted.pairs), (463, 463));
+    // Without weighting each repetition draws 28 + 435 pairs: the centre is the pooled
+    // value, dominated by the loud lightcurve.
+    assert!(
+        (plain.sf2 / pooled - 1.0).abs() < 0.05,
+        "{} vs {pooled}",
+        plain.sf2
+    );
+    // With it, 28 pairs from each: the centre moves to the mean of the two lightcurves,
+    // about half the pooled value, far outside the unweighted bootstrap spread.
+    assert!(
+        (weighted.sf2 / even - 1.0).abs() < 0.2,
+        "{} vs {even}",
+        weighted.sf2
+    );
+    assert!(
+        plain.sf2 - weighted.sf2 > 5.0 * plain.sigma,
+        "plain {plain:?} weighted {weighted:?}"
+    );
+    // Fewer draws per repetition (56 instead of 463): a wider spread.
+    assert!(weighted.sigma > 1.5 * plain.sigma, "{plain:?} {weighted:?}");
+    // Seeded: the same seed reproduces the result exactly, another seed differs.
+    assert_eq!(one_bin(true, 42, &lcs), weighted);
+    assert_ne!(one_bin(true, 43, &lcs).sigma, weighted.sigma);
+}
+
+#[test]
+fn equal_weighting_in_the_combined_frame() {
+    // The same two lightcurves as two objects in one Parquet file, one band.
+    let lcs = quiet_and_loud();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ids = Vec::new();
+    let mut cols: [Vec<f64>; 3] = Default::default();
+    for (k, (t, f)) in lcs.iter().enumerate() {
+        ids.extend(std::iter::repeat_n(k as i64 + 1, t.len()));
+        cols[0].extend(t);
+        cols[1].extend(f);
+        cols[2].extend(std::iter::repeat_n(0.0, t.len()));
+    }
+    let n = ids.len();
+    let batch = RecordBatch::try_new(
+        lsstseries::io::generate::schema(),
+        vec![
+            std::sync::Arc::new(arrow::array::Int64Array::from(ids)),
+            std::sync::Arc::new(arrow::array::Float64Array::from(cols[0].clone())),
+            std::sync::Arc::new(arrow::array::Float64Array::from(cols[1].clone())),
+            std::sync::Arc::new(arrow::array::Float64Array::from(cols[2].clone())),
+            std::sync::Arc::new(arrow::array::StringArray::from(vec!["g"; n])),
+        ],
+    )
+    .unwrap();
+    let file = std::fs::File::create(dir.path().join("two.parquet")).unwrap();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let mut ens = Ensemble::builder().n_workers(2).build().unwrap();
+    ens.from_parquet(dir.path(), ColumnMap::generated(), Partitioning::Rows(7))
+        .unwrap();
+    let frame = ens.source().unwrap();
+    let run = |weighted: bool| {
+        let options = SfOptions {
+            binning: Binning::Edges(vec![0.0, 1e9]),
+            errors: SfErrors::None,
+            bootstrap: Some(Bootstrap {
+                repetitions: 200,
+                equally_weight_lightcurves: weighted,
+                ..Bootstrap::default()
+            }),
+            ..SfOptions::default()
+        };
+        let b = combined_sf(&frame, &options);
+        assert_eq!(b.num_rows(), 1);
+        (f64s(&b, "sf2")[0], f64s(&b, "sf2_err")[0])
+    };
+    let (plain, plain_err) = run(false);
+    let (weighted, weighted_err) = run(true);
+    assert!(plain - weighted > 5.0 * plain_err, "{plain} {weighted}");
+    assert!(weighted_err > 1.5 * plain_err, "{plain_err} {weighted_err}");
+    // The direct computation on the same lightcurves agrees in the centre's position.
+    let direct = one_bin(true, 42, &lcs).sf2;
+    assert!(
+        (weighted / direct - 1.0).abs() < 0.3,
+        "{weighted} vs {direct}"
+    );
 }

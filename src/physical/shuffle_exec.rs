@@ -116,9 +116,33 @@ mod tests {
             counts[partition_of(id, 4)] += 1;
         }
         assert!(counts.iter().all(|&c| c > 2_000), "{counts:?}");
-        assert_eq!(
-            partition_of(88472935274829959, 8),
-            partition_of(88472935274829959, 8)
-        );
+    }
+
+    /// Pinned routing: a plan shipped elsewhere must send every id to the same partition.
+    /// `partition_of` is MurmurHash3's 64-bit finalizer (fmix64) of the id's bits, modulo
+    /// `n`; the expected values were computed independently (Python, from the MurmurHash3
+    /// definition), e.g. fmix64(1) = 0xb456_bcfc_34c2_cb2c, fmix64(88472935274829959) =
+    /// 0xe047_cf2c_8f83_3444. Changing the hash changes these and must be deliberate.
+    #[test]
+    fn hash_values_are_pinned() {
+        // (id, partition of 4, of 7, of 8, of 16)
+        let cases: [(i64, [usize; 4]); 10] = [
+            (0, [0, 0, 0, 0]),
+            (1, [0, 0, 4, 12]),
+            (2, [3, 5, 7, 7]),
+            (3, [2, 2, 6, 14]),
+            (42, [0, 3, 4, 12]),
+            (1_000_000, [3, 1, 3, 3]),
+            (-1, [1, 5, 1, 1]),
+            (88472935274829959, [0, 5, 4, 4]),
+            (i64::MIN, [3, 0, 3, 3]),
+            (i64::MAX, [2, 3, 2, 10]),
+        ];
+        for (id, want) in cases {
+            let got = [4, 7, 8, 16].map(|n| partition_of(id, n));
+            assert_eq!(got, want, "id {id}");
+        }
+        // One partition takes everything.
+        assert_eq!(partition_of(88472935274829959, 1), 0);
     }
 }

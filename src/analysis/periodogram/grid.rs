@@ -1,7 +1,7 @@
 //! The frequency grid: the Nyquist frequency of unevenly sampled times and light-curve's
 //! linear grid of angular frequencies up to a multiple of it.
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 use std::f64::consts::PI;
 
 /// How the Nyquist frequency `pi / dt` of an unevenly sampled lightcurve is defined.

@@ -74,9 +74,9 @@ pub use peaks::Peak;
 pub use power::{lomb_scargle, Fast, AUTO_FAST_MIN_POINTS};
 
 use super::function::LightcurveFunction;
+use crate::error::{Error, Result};
 use crate::io::Role;
 use crate::lightcurve::{BandGroups, LightcurveView};
-use crate::{Error, Result};
 use arrow::datatypes::{DataType, Field};
 use std::cell::RefCell;
 

@@ -769,21 +769,6 @@ mod tests {
         .is_err());
     }
 
-    #[test]
-    fn equal_weighting_draws_the_same_number_from_each_lightcurve() {
-        let long: Vec<f64> = (0..30).map(|i| i as f64).collect();
-        let fl: Vec<f64> = (0..30).map(|i| (i as f64).sin()).collect();
-        let o = SfOptions {
-            bootstrap: Some(Bootstrap {
-                equally_weight_lightcurves: true,
-                repetitions: 20,
-                ..Bootstrap::default()
-            }),
-            bin_count_target: 1000,
-            ..Default::default()
-        };
-        let bins = sf2(&[(&T[..], &F[..], None), (&long[..], &fl[..], None)], &o).unwrap();
-        assert_eq!(bins.len(), 1);
-        assert_eq!(bins[0].pairs, 28 + 435);
-    }
+    // Equal weighting of lightcurves in the bootstrap: see
+    // tests/structure_function.rs (equal_weighting_*).
 }
