@@ -205,3 +205,135 @@ fn sf2_per_object_and_combined() {
     ]);
     assert!(!ok && err.contains("macleod_2012"), "{err}");
 }
+
+#[test]
+fn version_prints_the_crate_version() {
+    let (ok, out, err) = cli(&["--version"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("lsstseries") && out.contains(env!("CARGO_PKG_VERSION")),
+        "{out}"
+    );
+}
+
+#[test]
+fn help_names_sf2_where_it_belongs() {
+    let (ok, out, err) = cli(&["--help"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("sf2") && out.contains("completions"), "{out}");
+    let (ok, out, err) = cli(&["functions", "--help"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("sf2"), "{out}");
+    let (ok, out, err) = cli(&["sf2", "--help"]);
+    assert!(ok, "{err}");
+    for word in [
+        "--method",
+        "macleod_2012",
+        "--bootstrap",
+        "--columns",
+        "--bands",
+    ] {
+        assert!(out.contains(word), "sf2 --help lacks {word}: {out}");
+    }
+    let (ok, out, err) = cli(&["batch", "--help"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("complete band set") && out.contains("per-partition"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_typo_gets_a_suggestion() {
+    let (ok, _, err) = cli(&["bacth", "stetson_j", "x"]);
+    assert!(!ok);
+    assert!(
+        err.contains("unknown command 'bacth'") && err.contains("'batch'"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(&["info", "x", "--partition-szie", "5KB"]);
+    assert!(!ok);
+    assert!(err.contains("--partition-size"), "{err}");
+}
+
+#[test]
+fn stray_positional_arguments_are_errors() {
+    let (ok, _, err) = cli(&[
+        "info",
+        "data/tape/test_source.parquet",
+        "--columns",
+        "tape",
+        "leftover",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("'leftover'"), "{err}");
+    let (ok, _, err) = cli(&["functions", "extra"]);
+    assert!(!ok && err.contains("'extra'"), "{err}");
+}
+
+#[test]
+fn repeated_options_are_errors() {
+    let (ok, _, err) = cli(&[
+        "info",
+        "data/tape/test_source.parquet",
+        "--columns",
+        "tape",
+        "--threads",
+        "1",
+        "--threads",
+        "2",
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("--threads") && err.contains("cannot be used multiple times"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(&["generate", "x", "--shuffle", "--shuffle"]);
+    assert!(!ok && err.contains("--shuffle"), "{err}");
+}
+
+#[test]
+fn bad_values_name_the_option_and_the_value() {
+    let (ok, _, err) = cli(&[
+        "info",
+        "data/tape/test_source.parquet",
+        "--partition-size",
+        "5QB",
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("--partition-size") && err.contains("5QB") && err.contains("unknown unit"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(&[
+        "explain",
+        "stetson_j",
+        "data/tape/test_source.parquet",
+        "--mode",
+        "nonsense",
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("--mode") && err.contains("nonsense") && err.contains("per-partition"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(&["info", "x", "--partition-size", "5KB", "--partitions", "3"]);
+    assert!(!ok && err.contains("cannot be used with"), "{err}");
+    let (ok, _, err) = cli(&["batch", "stetson_j", "x", "--out", "x.txt"]);
+    assert!(
+        !ok && err.contains("x.txt") && err.contains(".csv"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(&["batch", "stetson_j", "x"]);
+    assert!(!ok && err.contains("--out"), "{err}");
+}
+
+#[test]
+fn completions_for_bash() {
+    let (ok, out, err) = cli(&["completions", "bash"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("lsstseries") && out.contains("partition-size"),
+        "{out}"
+    );
+}
