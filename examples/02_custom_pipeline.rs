@@ -4,39 +4,27 @@
 //!
 //! Run: `cargo run --release --example 02_custom_pipeline`
 
-use arrow::array::{AsArray, Float64Array, RecordBatch};
-use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use arrow::array::RecordBatch;
+use arrow::compute::kernels::numeric::div;
+use arrow::datatypes::{DataType, Field, FieldRef, Schema};
 use lsstseries::io::generate::{generate, GeneratorConfig};
 use lsstseries::prelude::*;
 use std::sync::Arc;
 
 /// Appends `snr = flux / flux_err` (declared to read only those two columns).
 fn add_snr(batch: &RecordBatch) -> Result<RecordBatch> {
-    let get = |name: &str| {
-        batch
-            .column_by_name(name)
-            .map(|c| c.as_primitive::<Float64Type>())
-    };
-    let (Some(flux), Some(err)) = (get("flux"), get("flux_err")) else {
+    let (Some(flux), Some(err)) = (
+        batch.column_by_name("flux"),
+        batch.column_by_name("flux_err"),
+    ) else {
         return Err(Error::InvalidArgument(
             "add_snr needs flux and flux_err".into(),
         ));
     };
-    let snr: Float64Array = flux
-        .values()
-        .iter()
-        .zip(err.values())
-        .map(|(f, e)| f / e)
-        .collect();
-    let mut fields: Vec<Field> = batch
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| (**f).clone())
-        .collect();
-    fields.push(Field::new("snr", DataType::Float64, false));
-    let mut columns = batch.columns().to_vec();
-    columns.push(Arc::new(snr));
+    let snr = div(flux, err).map_err(|e| Error::arrow("add_snr", e))?;
+    let mut fields: Vec<FieldRef> = batch.schema().fields().iter().cloned().collect();
+    fields.push(Arc::new(Field::new("snr", DataType::Float64, false)));
+    let columns = batch.columns().iter().cloned().chain([snr]).collect();
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
         .map_err(|e| Error::arrow("add_snr", e))
 }
@@ -83,6 +71,5 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         metrics.rows_out,
         metrics.bytes_shuffled
     );
-
     Ok(())
 }
