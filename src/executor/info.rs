@@ -27,7 +27,7 @@ pub struct ExecutorInfo {
     pub system_memory: Option<usize>,
     /// Running or closed.
     pub status: ExecutorStatus,
-    /// Tasks completed since the executor started.
+    /// Tasks run so far (counted as each `Executor::run` completes).
     pub tasks_run: u64,
     /// Tasks taken from another thread's deque.
     pub steals: u64,

@@ -214,11 +214,8 @@ impl Executor {
         let (tx, rx) = crossbeam_channel::bounded::<(usize, TaskResult<T>)>(n);
         for (i, task) in tasks.into_iter().enumerate() {
             let tx = tx.clone();
-            let shared = self.shared.clone();
             let job: Job = Box::new(move || {
                 let r = catch_unwind(AssertUnwindSafe(task)).map_err(panic_message);
-                // Counted before the result is sent, so `run` never returns ahead of it.
-                shared.tasks_run.fetch_add(1, Ordering::Relaxed);
                 let _ = tx.send((i, r));
             });
             self.shared.injector.push(job);
@@ -254,6 +251,9 @@ impl Executor {
                 received += 1;
             }
         }
+        // Counted once per run, when every result is in: exact as soon as `run` returns,
+        // and no shared counter touched per task.
+        self.shared.tasks_run.fetch_add(n as u64, Ordering::Relaxed);
         Ok(out
             .into_iter()
             .map(|r| r.unwrap_or_else(|| Err("task lost".into())))
