@@ -6,12 +6,14 @@ use crate::error::{Error, Result};
 use crate::executor::{Executor, ExecutorConfig, ExecutorInfo};
 use crate::format::{human_bytes, thousands};
 use crate::frame::Frame;
-use crate::io::{ColumnMap, IdRange, ParquetSource, Partitioning, SourceOptions};
+use crate::io::{
+    ColumnMap, IdRange, ParquetSource, Partitioning, SkipReason, SourceOptions, SourcePaths,
+};
 use crate::plan::{BatchMode, LogicalPlan, ScanNode};
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int64Type;
 use std::fmt;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 /// Builds an [`Ensemble`] with a tailored or shared executor.
@@ -105,7 +107,7 @@ impl fmt::Debug for Ensemble {
         f.debug_struct("Ensemble")
             .field("executor", &self.executor.info())
             .field("owns_executor", &self.owns_executor)
-            .field("source", &self.source.as_ref().map(|s| s.path.clone()))
+            .field("source", &self.source.as_ref().map(|s| s.label()))
             .finish()
     }
 }
@@ -153,12 +155,14 @@ impl Ensemble {
         Arc::make_mut(&mut self.registry)
     }
 
-    /// Loads a source table from one Parquet file or a directory of them. Reads footers
+    /// Loads a source table from one or several paths: a Parquet file, a directory (read
+    /// recursively; hidden entries and non-Parquet files are skipped and listed by
+    /// [`Ensemble::info`]) or a glob pattern; several via [`SourcePaths`]. Reads footers
     /// (and the id and band columns once, when statistics cannot answer); decodes nothing
     /// else until `compute()`.
     pub fn from_parquet(
         &mut self,
-        path: impl AsRef<Path>,
+        path: impl Into<SourcePaths>,
         columns: ColumnMap,
         partitioning: Partitioning,
     ) -> Result<&mut Self> {
@@ -168,7 +172,7 @@ impl Ensemble {
     /// [`Ensemble::from_parquet`] with all options.
     pub fn from_parquet_with(
         &mut self,
-        path: impl AsRef<Path>,
+        path: impl Into<SourcePaths>,
         options: SourceOptions,
     ) -> Result<&mut Self> {
         let source = ParquetSource::open(path, options, &self.executor)?;
@@ -239,6 +243,9 @@ impl Ensemble {
         Ok(EnsembleInfo {
             object: TableInfo::of_batch("Object table", &objects, &source.columns.id),
             source: TableInfo::of_source(source),
+            files: source.files.len(),
+            paths: source.label(),
+            skipped: source.skipped.clone(),
         })
     }
 
@@ -391,10 +398,27 @@ pub struct EnsembleInfo {
     pub object: TableInfo,
     /// The source table.
     pub source: TableInfo,
+    /// Parquet files read for the source table.
+    pub files: usize,
+    /// The source paths as given (the one path, or the first and how many more).
+    pub paths: String,
+    /// Entries under the source paths that were not read, and why.
+    pub skipped: Vec<(PathBuf, SkipReason)>,
 }
 
 impl fmt::Display for EnsembleInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.object, self.source)
+        write!(f, "{}{}", self.object, self.source)?;
+        writeln!(
+            f,
+            "Files: {} Parquet file(s) from {}; {} entr(ies) skipped",
+            self.files,
+            self.paths,
+            self.skipped.len()
+        )?;
+        for (path, why) in &self.skipped {
+            writeln!(f, "  skipped {}: {why}", path.display())?;
+        }
+        Ok(())
     }
 }

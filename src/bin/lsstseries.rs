@@ -4,7 +4,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use lsstseries::analysis::structure_function::{Binning, Bootstrap, Estimator, SfOptions};
 use lsstseries::io::generate::{generate, GeneratorConfig};
-use lsstseries::io::{parse_size, write_csv, write_parquet, SourceOptions};
+use lsstseries::io::{parse_size, write_csv, write_parquet, SourceOptions, SourcePaths};
 use lsstseries::{BatchMode, ColumnMap, Ensemble, Error, FunctionRegistry, Partitioning};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -49,8 +49,9 @@ enum Command {
     Batch {
         /// Function to compute (stetson_j, features, sf2, ...; `lsstseries functions` lists them)
         function: String,
-        /// Parquet file or directory of Parquet files
-        path: PathBuf,
+        /// Parquet files, directories (read recursively) or glob patterns (quoted or not)
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
         /// Output file: .csv or .parquet
         #[arg(long, value_name = "FILE", value_parser = parse_out)]
         out: PathBuf,
@@ -64,8 +65,9 @@ enum Command {
     Explain {
         /// Function to plan (`lsstseries functions` lists them)
         function: String,
-        /// Parquet file or directory of Parquet files
-        path: PathBuf,
+        /// Parquet files, directories (read recursively) or glob patterns (quoted or not)
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
         /// Print the plan as Graphviz dot instead
         #[arg(long)]
         dot: bool,
@@ -79,8 +81,9 @@ enum Command {
     Sf2(Sf2Args),
     /// Rows, id range, columns, partitions and memory of the source and object tables
     Info {
-        /// Parquet file or directory of Parquet files
-        path: PathBuf,
+        /// Parquet files, directories (read recursively) or glob patterns (quoted or not)
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
         #[command(flatten)]
         source: SourceArgs,
     },
@@ -147,8 +150,9 @@ struct ModeArgs {
 
 #[derive(Args)]
 struct Sf2Args {
-    /// Parquet file or directory of Parquet files
-    path: PathBuf,
+    /// Parquet files, directories (read recursively) or glob patterns (quoted or not)
+    #[arg(value_name = "PATH", required = true)]
+    paths: Vec<PathBuf>,
     /// Output file: .csv or .parquet
     #[arg(long, value_name = "FILE", value_parser = parse_out)]
     out: PathBuf,
@@ -207,6 +211,10 @@ struct GenerateArgs {
     /// Seed of the generator
     #[arg(long, value_name = "S", default_value_t = GeneratorConfig::default().seed)]
     seed: u64,
+    /// Replace the part-NNNNN.parquet files of an earlier run in DIR (without it, a DIR
+    /// holding .parquet files is refused; other files are never removed)
+    #[arg(long)]
+    overwrite: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -296,7 +304,7 @@ impl SourceArgs {
         map
     }
 
-    fn open(&self, path: &Path) -> Result<Ensemble, Error> {
+    fn open(&self, paths: &[PathBuf]) -> Result<Ensemble, Error> {
         let partitioning = match (self.partition_size, self.partitions) {
             (Some(bytes), _) => Partitioning::Bytes(bytes),
             (None, Some(n)) => Partitioning::Count(n),
@@ -308,9 +316,22 @@ impl SourceArgs {
         };
         let mut options = SourceOptions::new(self.column_map(), partitioning);
         options.bands = self.bands.as_ref().map(|b| b.0.clone());
-        ens.from_parquet_with(path, options)?;
+        ens.from_parquet_with(SourcePaths::new(paths), options)?;
         Ok(ens)
     }
+}
+
+/// Says on stderr what the source paths held that was not read (`info` lists each entry).
+fn note_skipped(ens: &Ensemble) -> Result<(), Error> {
+    let skipped = &ens.source_table()?.skipped;
+    if let Some((first, why)) = skipped.first() {
+        eprintln!(
+            "note: skipped {} entr(ies) under the source paths, e.g. {}: {why} (`lsstseries info` lists them)",
+            skipped.len(),
+            first.display()
+        );
+    }
+    Ok(())
 }
 
 fn write_result(out: &Path, result: &arrow::array::RecordBatch) -> Result<(), Error> {
@@ -336,18 +357,20 @@ fn run(command: Command) -> Result<(), Error> {
                 &mut std::io::stdout(),
             );
         }
-        Command::Info { path, source } => {
-            let ens = source.open(&path)?;
+        Command::Info { paths, source } => {
+            let ens = source.open(&paths)?;
             print!("{}", ens.info()?);
         }
         Command::Explain {
             function,
-            path,
+            paths,
             dot,
             mode,
             source,
         } => {
-            let frame = source.open(&path)?.batch_named_with(&function, mode.mode)?;
+            let ens = source.open(&paths)?;
+            note_skipped(&ens)?;
+            let frame = ens.batch_named_with(&function, mode.mode)?;
             if dot {
                 print!("{}", frame.explain_dot()?);
             } else {
@@ -356,13 +379,15 @@ fn run(command: Command) -> Result<(), Error> {
         }
         Command::Batch {
             function,
-            path,
+            paths,
             out,
             mode,
             source,
         } => {
             let t0 = Instant::now();
-            let frame = source.open(&path)?.batch_named_with(&function, mode.mode)?;
+            let ens = source.open(&paths)?;
+            note_skipped(&ens)?;
+            let frame = ens.batch_named_with(&function, mode.mode)?;
             for w in frame.warnings()? {
                 eprintln!("warning: {w}");
             }
@@ -398,7 +423,8 @@ fn run(command: Command) -> Result<(), Error> {
                 });
             }
             let t0 = Instant::now();
-            let ens = a.source.open(&a.path)?;
+            let ens = a.source.open(&a.paths)?;
+            note_skipped(&ens)?;
             let source = ens.source()?;
             let frame = if a.combine {
                 source.structure_function_pooled(&options)?
@@ -425,6 +451,7 @@ fn run(command: Command) -> Result<(), Error> {
                 shuffle_rows: a.shuffle,
                 scatter: a.scatter,
                 seed: a.seed,
+                overwrite: a.overwrite,
                 ..GeneratorConfig::default()
             };
             let t0 = Instant::now();

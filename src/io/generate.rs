@@ -48,6 +48,11 @@ pub struct GeneratorConfig {
     pub seed: u64,
     /// Id of the first object; ids step by 1.
     pub first_id: i64,
+    /// Replace the generator's own `part-NNNNN.parquet` files already in the directory.
+    /// Without it, a directory that already holds `.parquet` files is refused (a later read
+    /// would mix old and new rows); with it, any other `.parquet` file is still refused and
+    /// nothing but those part files is removed.
+    pub overwrite: bool,
 }
 
 impl Default for GeneratorConfig {
@@ -63,6 +68,7 @@ impl Default for GeneratorConfig {
             variable_fraction: 0.3,
             seed: 42,
             first_id: 1_000_000,
+            overwrite: false,
         }
     }
 }
@@ -134,6 +140,8 @@ fn batch_of(cfg: &GeneratorConfig, rows: &[Row]) -> Result<RecordBatch> {
 }
 
 /// Writes the dataset into `dir` as `part-00000.parquet`, ... and returns what it wrote.
+/// Refuses a `dir` that already holds `.parquet` files unless `cfg.overwrite` is set (see
+/// [`GeneratorConfig::overwrite`]).
 pub fn generate(cfg: &GeneratorConfig, dir: &Path) -> Result<GenerateSummary> {
     if cfg.files == 0
         || cfg.row_groups_per_file == 0
@@ -147,6 +155,7 @@ pub fn generate(cfg: &GeneratorConfig, dir: &Path) -> Result<GenerateSummary> {
             cfg.bands.len()
         )));
     }
+    clear_own_parts(dir, cfg.overwrite)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut files = Vec::with_capacity(cfg.files);
     let mut rows_written = 0;
@@ -186,6 +195,62 @@ pub fn generate(cfg: &GeneratorConfig, dir: &Path) -> Result<GenerateSummary> {
     })
 }
 
+/// Whether `path` is one of the files [`generate`] writes: `dir/part-NNNNN.parquet`.
+fn is_own_part(dir: &Path, path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let digits = name
+        .strip_prefix("part-")
+        .and_then(|n| n.strip_suffix(".parquet"))
+        .unwrap_or("");
+    path.parent() == Some(dir) && digits.len() >= 5 && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Refuses a directory whose `.parquet` files (as a later read would find them) would mix
+/// with the new ones; with `overwrite`, removes the generator's own part files, and only
+/// those, when they are all there is.
+fn clear_own_parts(dir: &Path, overwrite: bool) -> Result<()> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    let existing = match super::discovery::discover(&super::SourcePaths::from(dir)) {
+        Ok(found) => found.files,
+        Err(Error::Empty(_)) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let (own, other): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        existing.iter().partition(|p| is_own_part(dir, p));
+    let list = |v: &[&PathBuf]| {
+        let mut s: Vec<String> = v.iter().take(3).map(|p| p.display().to_string()).collect();
+        if v.len() > 3 {
+            s.push(format!("and {} more", v.len() - 3));
+        }
+        s.join(", ")
+    };
+    if !overwrite {
+        return Err(Error::InvalidArgument(format!(
+            "{} already holds {} .parquet file(s) ({}); reading it after generating would mix \
+             old and new rows. Choose an empty directory, or overwrite (--overwrite) to \
+             replace the generator's own part-NNNNN.parquet files",
+            dir.display(),
+            existing.len(),
+            list(&existing.iter().collect::<Vec<_>>())
+        )));
+    }
+    if !other.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "{} holds .parquet file(s) the generator did not write ({}); overwrite replaces \
+             only part-NNNNN.parquet files directly in it, so these would be read with the \
+             new data. Move them away or choose another directory",
+            dir.display(),
+            list(&other)
+        )));
+    }
+    for p in own {
+        std::fs::remove_file(p).map_err(|e| Error::io(p, e))?;
+    }
+    Ok(())
+}
+
 fn write_file(
     cfg: &GeneratorConfig,
     dir: &Path,
@@ -218,4 +283,80 @@ fn write_file(
     w.close().map_err(|e| Error::parquet(&path, e))?;
     files.push(path);
     Ok(rows.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> GeneratorConfig {
+        GeneratorConfig {
+            objects: 4,
+            observations: 5,
+            files: 3,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_directory_with_parquet_files_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        generate(&small(), dir.path()).unwrap();
+        let err = generate(&small(), dir.path()).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidArgument(m) if m.contains("already holds 3 .parquet")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn overwrite_replaces_only_the_generators_part_files() {
+        let dir = tempfile::tempdir().unwrap();
+        generate(&small(), dir.path()).unwrap();
+        let keep = ["notes.txt", "_SUCCESS", ".part-00009.parquet"];
+        for k in keep {
+            std::fs::write(dir.path().join(k), b"x").unwrap();
+        }
+        // Fewer files this time: the third old part must not survive.
+        let cfg = GeneratorConfig {
+            files: 2,
+            overwrite: true,
+            ..small()
+        };
+        let s = generate(&cfg, dir.path()).unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                ".part-00009.parquet",
+                "_SUCCESS",
+                "notes.txt",
+                "part-00000.parquet",
+                "part-00001.parquet"
+            ]
+        );
+        assert_eq!(s.rows, 20);
+    }
+
+    #[test]
+    fn overwrite_refuses_parquet_files_it_did_not_write() {
+        let dir = tempfile::tempdir().unwrap();
+        generate(&small(), dir.path()).unwrap();
+        let theirs = dir.path().join("sub/theirs.parquet");
+        std::fs::create_dir_all(theirs.parent().unwrap()).unwrap();
+        std::fs::copy(dir.path().join("part-00000.parquet"), &theirs).unwrap();
+        let cfg = GeneratorConfig {
+            overwrite: true,
+            ..small()
+        };
+        let err = generate(&cfg, dir.path()).unwrap_err();
+        assert!(err.to_string().contains("theirs.parquet"), "{err}");
+        // Nothing was removed.
+        assert!(dir.path().join("part-00002.parquet").exists());
+        assert!(theirs.exists());
+    }
 }

@@ -12,6 +12,7 @@ mod schema_check;
 mod statistics;
 
 pub use column_map::{ColumnMap, Role};
+pub use discovery::{SkipReason, SourcePaths};
 pub use output::{source_batch, write_csv, write_parquet};
 pub use parquet_source::{ParquetSource, SourceFile, SourceOptions};
 pub use partitioning::{parse_size, PartitionSlice, Partitioning};

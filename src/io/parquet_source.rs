@@ -7,7 +7,7 @@
 
 use super::column_map::ColumnMap;
 use super::decode;
-use super::discovery::list_files;
+use super::discovery::{discover, SkipReason, SourcePaths};
 use super::id_scan::{self, ScanColumns, SourceScan};
 use super::partitioning::cut::{self, PartitionPlan};
 use super::partitioning::{PartitionSlice, Partitioning};
@@ -87,13 +87,18 @@ impl SourceOptions {
     }
 }
 
-/// An opened Parquet source (one file or a directory of files).
+/// An opened Parquet source (files, directories and glob patterns, see [`SourcePaths`]).
 #[derive(Debug)]
 pub struct ParquetSource {
-    /// The path given by the user.
+    /// The first path given by the user (the only one, usually); all are in `paths`.
     pub path: PathBuf,
-    /// The files, in name order.
+    /// The paths given by the user, in the order given.
+    pub paths: SourcePaths,
+    /// The files, in sorted path order.
     pub files: Vec<SourceFile>,
+    /// Entries under the given paths that were not read, and why (hidden names such as
+    /// `_SUCCESS`, files without a `.parquet` extension), in path order.
+    pub skipped: Vec<(PathBuf, SkipReason)>,
     /// Column roles.
     pub columns: ColumnMap,
     /// The schema partitions have after decoding: id Int64, time/flux/err Float64, band
@@ -119,16 +124,20 @@ pub struct ParquetSource {
 }
 
 impl ParquetSource {
-    /// Opens `path` (a `.parquet` file or a directory of them), checks the schema against the
-    /// column mapping, and plans partitions. When the id or band column must be read, each
-    /// file is read as one task on `executor`.
+    /// Opens `paths` (one path, e.g. `"data/file.parquet"`, or several: [`SourcePaths`];
+    /// each a `.parquet` file, a directory read recursively, or a glob pattern), checks the
+    /// schema of every file against the column mapping and the first file, and plans
+    /// partitions. When the id or band column must be read, each file is read as one task
+    /// on `executor`.
     pub fn open(
-        path: impl AsRef<Path>,
+        paths: impl Into<SourcePaths>,
         options: SourceOptions,
         executor: &Executor,
     ) -> Result<Self> {
-        let path = path.as_ref().to_path_buf();
-        let paths = list_files(&path)?;
+        let given: SourcePaths = paths.into();
+        let discovered = discover(&given)?;
+        let path = given.as_slice().first().cloned().unwrap_or_default();
+        let paths = discovered.files;
         let columns = options.columns;
         let mut files = Vec::with_capacity(paths.len());
         let mut file_schema: Option<SchemaRef> = None;
@@ -143,11 +152,11 @@ impl ParquetSource {
             }
             files.push(file);
         }
-        let file_schema = file_schema
-            .ok_or_else(|| Error::Empty(format!("{} holds no .parquet files", path.display())))?;
+        let file_schema =
+            file_schema.ok_or_else(|| Error::Empty(format!("{given} holds no .parquet files")))?;
         let rows: usize = files.iter().map(|f| f.rows).sum();
         if rows == 0 {
-            return Err(Error::Empty(format!("{} holds no rows", path.display())));
+            return Err(Error::Empty(format!("{given} holds no rows")));
         }
         let schema = canonical_schema(&file_schema, &columns);
 
@@ -211,7 +220,9 @@ impl ParquetSource {
         )?;
         Ok(ParquetSource {
             path,
+            paths: given,
             files,
+            skipped: discovered.skipped,
             columns,
             schema,
             bands,
@@ -236,6 +247,11 @@ impl ParquetSource {
             ))
         })?;
         decode::read(file, slice, columns, &self.schema, &self.columns)
+    }
+
+    /// The paths as given, for labels: the one path, or the first and how many more.
+    pub fn label(&self) -> String {
+        self.paths.to_string()
     }
 
     /// Number of row groups over all files.

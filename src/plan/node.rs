@@ -433,7 +433,7 @@ impl PlanNode {
     /// Operator name with its label, as `explain()` prints it.
     pub fn title(&self) -> String {
         match self {
-            PlanNode::Scan(s) => format!("Scan[parquet {}]", s.source.path.display()),
+            PlanNode::Scan(s) => format!("Scan[parquet {}]", s.source.label()),
             PlanNode::Op(op) => op_title(op),
             PlanNode::Fused(ops) => format!(
                 "Fused[{}]",
