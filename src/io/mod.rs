@@ -12,7 +12,9 @@ mod schema_check;
 mod statistics;
 
 pub use column_map::{ColumnMap, Role};
-pub use output::{source_batch, write_csv, write_parquet};
+pub use output::{
+    source_batch, write_csv, write_csv_with, write_parquet, write_parquet_with, IfExists,
+};
 pub use parquet_source::{ParquetSource, SourceFile, SourceOptions};
 pub use partitioning::{parse_size, PartitionSlice, Partitioning};
 pub use schema_check::band_type;
