@@ -189,6 +189,7 @@ fn sf2_per_object_and_combined() {
         "0,1,10,100,1000",
         "--out",
         out.to_str().unwrap(),
+        "--overwrite",
     ]);
     assert!(ok, "{err}");
     let text = std::fs::read_to_string(&out).unwrap();

@@ -83,6 +83,7 @@ fn batch_reads_every_file_given() {
         s(&files[2]),
         "--out",
         s(&out),
+        "--overwrite",
     ]);
     assert!(ok, "{err}");
     assert_eq!(csv_rows(&out), 8);

@@ -4,9 +4,12 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use lsstseries::analysis::structure_function::{Binning, Bootstrap, Estimator, SfOptions};
 use lsstseries::io::generate::{generate, GeneratorConfig};
-use lsstseries::io::{parse_size, write_csv, write_parquet, SourceOptions, SourcePaths};
+use lsstseries::io::{
+    parse_size, write_csv_with, write_parquet_with, IfExists, SourceOptions, SourcePaths,
+};
 use lsstseries::{BatchMode, ColumnMap, Ensemble, Error, FunctionRegistry, Partitioning};
 use std::fmt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
@@ -52,9 +55,8 @@ enum Command {
         /// Parquet files, directories (read recursively) or glob patterns (quoted or not)
         #[arg(value_name = "PATH", required = true)]
         paths: Vec<PathBuf>,
-        /// Output file: .csv or .parquet
-        #[arg(long, value_name = "FILE", value_parser = parse_out)]
-        out: PathBuf,
+        #[command(flatten)]
+        out: OutArgs,
         #[command(flatten)]
         mode: ModeArgs,
         #[command(flatten)]
@@ -139,6 +141,17 @@ struct SourceArgs {
     threads: Option<usize>,
 }
 
+/// Where batch and sf2 write their result.
+#[derive(Args)]
+struct OutArgs {
+    /// Output file: .csv or .parquet (never one of the inputs; written whole or not at all)
+    #[arg(long, value_name = "FILE", value_parser = parse_out)]
+    out: PathBuf,
+    /// Replace the output file if it exists (default: refuse)
+    #[arg(long)]
+    overwrite: bool,
+}
+
 #[derive(Args)]
 struct ModeArgs {
     /// auto: shuffle only if lightcurves span partitions; per-partition: no data movement
@@ -153,9 +166,8 @@ struct Sf2Args {
     /// Parquet files, directories (read recursively) or glob patterns (quoted or not)
     #[arg(value_name = "PATH", required = true)]
     paths: Vec<PathBuf>,
-    /// Output file: .csv or .parquet
-    #[arg(long, value_name = "FILE", value_parser = parse_out)]
-    out: PathBuf,
+    #[command(flatten)]
+    out: OutArgs,
     /// Estimator: basic, bauer_2009a, bauer_2009b, schmidt_2010, macleod_2012
     #[arg(long, value_name = "METHOD", default_value = "basic", value_parser = parsed::<Estimator>)]
     method: Estimator,
@@ -334,32 +346,151 @@ fn note_skipped(ens: &Ensemble) -> Result<(), Error> {
     Ok(())
 }
 
-fn write_result(out: &Path, result: &arrow::array::RecordBatch) -> Result<(), Error> {
-    match out.extension().and_then(|e| e.to_str()) {
-        Some("parquet") => write_parquet(out, result),
-        _ => write_csv(out, result),
+impl OutArgs {
+    /// Refuses, before any work, an output that is an input, that sits as a `.parquet` file
+    /// inside an input directory (a later read of the directory would take it for input),
+    /// or that exists without `--overwrite`.
+    fn check(&self, inputs: &[PathBuf]) -> Result<(), Error> {
+        let out = &self.out;
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let canonical_out = match out.canonicalize() {
+            Ok(p) => p,
+            Err(_) => {
+                let dir = parent.canonicalize().map_err(|e| Error::io(parent, e))?;
+                match out.file_name() {
+                    Some(name) => dir.join(name),
+                    None => dir,
+                }
+            }
+        };
+        // A glob pattern reads below its literal prefix: that directory counts as an input.
+        let literal = |p: &Path| -> PathBuf {
+            p.components()
+                .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
+                .collect()
+        };
+        for input in inputs {
+            let input = &literal(input);
+            let input = if input.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                input.as_path()
+            };
+            self.check_against(input, &canonical_out)?;
+        }
+        if !self.overwrite && out.symlink_metadata().is_ok() {
+            return Err(self.exists());
+        }
+        Ok(())
+    }
+
+    /// Refuses `--out` as `input` itself, or as a `.parquet` file below an input directory.
+    fn check_against(&self, input: &Path, canonical_out: &Path) -> Result<(), Error> {
+        let out = &self.out;
+        // An input that cannot be resolved is reported when it is opened.
+        if let Ok(canonical_in) = input.canonicalize() {
+            if canonical_out == canonical_in {
+                return Err(Error::InvalidArgument(format!(
+                    "--out {} is the input {}; write the result to another file",
+                    out.display(),
+                    input.display()
+                )));
+            }
+            let parquet = out.extension().is_some_and(|e| e == "parquet");
+            if parquet && canonical_in.is_dir() && canonical_out.starts_with(&canonical_in) {
+                return Err(Error::InvalidArgument(format!(
+                    "--out {} is inside the input directory {}, where a later read would take \
+                     it for input; write it elsewhere (or as .csv)",
+                    out.display(),
+                    input.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn exists(&self) -> Error {
+        Error::InvalidArgument(format!(
+            "--out {} already exists; pass --overwrite to replace it",
+            self.out.display()
+        ))
+    }
+
+    /// Writes whole or not at all; without `--overwrite`, an output that appeared since
+    /// [`OutArgs::check`] (another run) is kept, not replaced.
+    fn write(&self, result: &arrow::array::RecordBatch) -> Result<(), Error> {
+        let if_exists = if self.overwrite {
+            IfExists::Replace
+        } else {
+            IfExists::Refuse
+        };
+        let written = match self.out.extension().and_then(|e| e.to_str()) {
+            Some("parquet") => write_parquet_with(&self.out, result, if_exists),
+            _ => write_csv_with(&self.out, result, if_exists),
+        };
+        match written {
+            Err(Error::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::AlreadyExists && !self.overwrite =>
+            {
+                Err(self.exists())
+            }
+            other => other,
+        }
     }
 }
 
-fn run(command: Command) -> Result<(), Error> {
+/// Why a command failed: the library's error, or standard output that cannot be written.
+enum Failure {
+    Lib(Error),
+    Stdout(std::io::Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Lib(e)
+    }
+}
+
+/// Writes to standard output, returning an error instead of panicking as `print!` does
+/// when stdout is closed (`| head`) or full (`> /dev/full`).
+fn print_out(text: impl AsRef<[u8]>) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_ref())
+        .and_then(|()| stdout.flush())
+        .map_err(Failure::Stdout)
+}
+
+/// `eprintln!` without its panic when stderr is closed: a note that cannot be shown is
+/// dropped.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Functions => {
+            let mut text = String::new();
             for name in FunctionRegistry::with_builtins().names() {
-                println!("{name}");
+                text.push_str(&name);
+                text.push('\n');
             }
+            print_out(text)?;
         }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
-            clap_complete::generate(
-                shell,
-                &mut cmd,
-                env!("CARGO_BIN_NAME"),
-                &mut std::io::stdout(),
-            );
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, env!("CARGO_BIN_NAME"), &mut script);
+            print_out(script)?;
         }
         Command::Info { paths, source } => {
             let ens = source.open(&paths)?;
-            print!("{}", ens.info()?);
+            print_out(ens.info()?.to_string())?;
         }
         Command::Explain {
             function,
@@ -372,9 +503,9 @@ fn run(command: Command) -> Result<(), Error> {
             note_skipped(&ens)?;
             let frame = ens.batch_named_with(&function, mode.mode)?;
             if dot {
-                print!("{}", frame.explain_dot()?);
+                print_out(frame.explain_dot()?)?;
             } else {
-                print!("{}", frame.explain()?);
+                print_out(frame.explain()?)?;
             }
         }
         Command::Batch {
@@ -385,16 +516,17 @@ fn run(command: Command) -> Result<(), Error> {
             source,
         } => {
             let t0 = Instant::now();
+            out.check(&paths)?;
             let ens = source.open(&paths)?;
             note_skipped(&ens)?;
             let frame = ens.batch_named_with(&function, mode.mode)?;
             for w in frame.warnings()? {
-                eprintln!("warning: {w}");
+                note!("warning: {w}");
             }
             let (result, metrics) = frame.compute_with_metrics()?;
-            write_result(&out, &result)?;
+            out.write(&result)?;
             let secs = t0.elapsed().as_secs_f64();
-            eprintln!(
+            note!(
                 "{function}: {} rows in, {} result rows out, {} stage(s), {} tasks, {:.3} s ({:.0} rows/s) -> {}",
                 metrics.rows_in,
                 metrics.rows_out,
@@ -402,7 +534,7 @@ fn run(command: Command) -> Result<(), Error> {
                 metrics.stages.iter().map(|s| s.tasks).sum::<usize>(),
                 secs,
                 metrics.rows_in as f64 / secs,
-                out.display()
+                out.out.display()
             );
         }
         Command::Sf2(a) => {
@@ -423,6 +555,7 @@ fn run(command: Command) -> Result<(), Error> {
                 });
             }
             let t0 = Instant::now();
+            a.out.check(&a.paths)?;
             let ens = a.source.open(&a.paths)?;
             note_skipped(&ens)?;
             let source = ens.source()?;
@@ -432,12 +565,12 @@ fn run(command: Command) -> Result<(), Error> {
                 source.structure_function(&options)?
             };
             let result = frame.compute()?;
-            write_result(&a.out, &result)?;
-            eprintln!(
+            a.out.write(&result)?;
+            note!(
                 "sf2 ({}): {} rows -> {} in {:.3} s",
                 options.estimator.name(),
                 result.num_rows(),
-                a.out.display(),
+                a.out.out.display(),
                 t0.elapsed().as_secs_f64()
             );
         }
@@ -456,7 +589,7 @@ fn run(command: Command) -> Result<(), Error> {
             };
             let t0 = Instant::now();
             let s = generate(&cfg, &a.dir)?;
-            eprintln!(
+            note!(
                 "wrote {} objects, {} rows in {} file(s) under {} in {:.2} s (columns: id, mjd, flux, flux_err, band)",
                 s.objects,
                 s.rows,
@@ -483,13 +616,13 @@ fn report_parse_error(e: clap::Error) -> ExitCode {
         .get_subcommands()
         .map(|c| c.get_name().to_string())
         .collect();
-    eprintln!(
+    note!(
         "error: unknown command '{name}' (commands: {}; see --help)",
         commands.join(", ")
     );
     if let Some(ContextValue::Strings(close)) = e.get(ContextKind::SuggestedSubcommand) {
         if let Some(first) = close.first() {
-            eprintln!("\n  tip: did you mean '{first}'?");
+            note!("\n  tip: did you mean '{first}'?");
         }
     }
     ExitCode::from(2)
@@ -529,15 +662,23 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return report_parse_error(e),
     };
-    let Some(command) = cli.command else {
+    let result = match cli.command {
+        Some(command) => run(command),
         // No command at all: the overview, as `--help` prints it.
-        print!("{}", Cli::command().render_long_help());
-        return ExitCode::SUCCESS;
+        None => print_out(Cli::command().render_long_help().to_string()),
     };
-    match run(command) {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
+        // The reader went away (`lsstseries functions | head -1`): it has what it wanted, so
+        // exit quietly with success, as a program killed by SIGPIPE would leave no message
+        // (and a `set -o pipefail` script does not fail on it).
+        Err(Failure::Stdout(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Stdout(e)) => {
+            note!("error: cannot write to standard output: {e}");
+            ExitCode::FAILURE
+        }
+        Err(Failure::Lib(e)) => {
+            note!("error: {e}");
             ExitCode::FAILURE
         }
     }

@@ -13,7 +13,9 @@ mod statistics;
 
 pub use column_map::{ColumnMap, Role};
 pub use discovery::{SkipReason, SourcePaths};
-pub use output::{source_batch, write_csv, write_parquet};
+pub use output::{
+    source_batch, write_csv, write_csv_with, write_parquet, write_parquet_with, IfExists,
+};
 pub use parquet_source::{ParquetSource, SourceFile, SourceOptions};
 pub use partitioning::{parse_size, PartitionSlice, Partitioning};
 pub use schema_check::band_type;

@@ -1,4 +1,9 @@
-//! Writing results: CSV (id first, NaN as an empty cell) and Parquet.
+//! Writing results: CSV (id first, NaN as an empty cell, RFC 4180 quoting) and Parquet.
+//!
+//! Both writers write a temporary file beside the target (`.{name}.{pid}.{n}.tmp`), flush
+//! and fsync it, then rename it into place: a reader sees the old file or the new one,
+//! never half of one, and two writers of one path cannot interleave (the last rename wins,
+//! and each file is whole). The temporary file is removed on any error.
 
 use super::ColumnMap;
 use crate::error::{Error, Result};
@@ -8,15 +13,45 @@ use arrow::datatypes::{DataType, Field, Float32Type, Float64Type, Int64Type, Sch
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
-use std::fs::File;
+use std::ffi::OsString;
+use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// Writes `batch` as CSV with a header. NaN and nulls are written as empty cells.
+/// What a writer does when its output file already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IfExists {
+    /// Replace it (atomically: readers see the old file or the new one, never a mix).
+    #[default]
+    Replace,
+    /// Keep it and fail with [`Error::Io`] of kind [`std::io::ErrorKind::AlreadyExists`].
+    /// The check and the creation are one step (a hard link of the finished temporary
+    /// file), so of two writers racing for a new path exactly one succeeds.
+    Refuse,
+}
+
+/// Writes `batch` as CSV with a header, replacing `path` if it exists (see
+/// [`write_csv_with`]).
 pub fn write_csv(path: impl AsRef<Path>, batch: &RecordBatch) -> Result<()> {
+    write_csv_with(path, batch, IfExists::Replace)
+}
+
+/// Writes `batch` as CSV with a header. NaN and nulls are written as empty cells; a field
+/// (header or value) holding a comma, a quote, `\r` or `\n` is quoted, quotes doubled
+/// (RFC 4180), so standard readers get the same strings back. The file appears whole or
+/// not at all.
+pub fn write_csv_with(
+    path: impl AsRef<Path>,
+    batch: &RecordBatch,
+    if_exists: IfExists,
+) -> Result<()> {
     let path = path.as_ref();
-    let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    write_atomically(path, if_exists, |file| write_csv_to(path, file, batch))
+}
+
+fn write_csv_to(path: &Path, file: &File, batch: &RecordBatch) -> Result<()> {
     let mut w = BufWriter::new(file);
     let io = |e| Error::io(path, e);
     let schema = batch.schema();
@@ -74,7 +109,7 @@ fn push_float(line: &mut String, v: f64) {
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
+    if s.contains([',', '"', '\r', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
@@ -129,16 +164,303 @@ pub fn source_batch(
     RecordBatch::try_new(schema, arrays).map_err(|e| Error::arrow("source_batch", e))
 }
 
-/// Writes `batch` as one Parquet file (snappy).
+/// Writes `batch` as one Parquet file (snappy), replacing `path` if it exists (see
+/// [`write_parquet_with`]).
 pub fn write_parquet(path: impl AsRef<Path>, batch: &RecordBatch) -> Result<()> {
+    write_parquet_with(path, batch, IfExists::Replace)
+}
+
+/// Writes `batch` as one Parquet file (snappy). The file appears whole or not at all.
+pub fn write_parquet_with(
+    path: impl AsRef<Path>,
+    batch: &RecordBatch,
+    if_exists: IfExists,
+) -> Result<()> {
     let path = path.as_ref();
-    let file = File::create(path).map_err(|e| Error::io(path, e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .build();
-    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props))
-        .map_err(|e| Error::parquet(path, e))?;
-    w.write(batch).map_err(|e| Error::parquet(path, e))?;
-    w.close().map_err(|e| Error::parquet(path, e))?;
+    // A failed write is an I/O error on the output ("cannot access"), not a Parquet file
+    // that cannot be read.
+    let io = |e: parquet::errors::ParquetError| Error::io(path, std::io::Error::other(e));
+    write_atomically(path, if_exists, |file| {
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build();
+        let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(io)?;
+        w.write(batch).map_err(io)?;
+        w.close().map_err(io)?;
+        Ok(())
+    })
+}
+
+/// Distinguishes temporary files of one process (threads may write concurrently).
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A temporary output file, removed when dropped unless it was renamed into place.
+struct TempFile {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Runs `write` on a new temporary file beside `path`, fsyncs it and moves it to `path`.
+fn write_atomically(
+    path: &Path,
+    if_exists: IfExists,
+    write: impl FnOnce(&File) -> Result<()>,
+) -> Result<()> {
+    let io = |e| Error::io(path, e);
+    let name = path.file_name().ok_or_else(|| {
+        Error::InvalidArgument(format!("output path {} names no file", path.display()))
+    })?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut temp_name = OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(
+        ".{}.{}.tmp",
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let temp_path = dir.join(temp_name);
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp_path)
+        .map_err(io)?;
+    let mut temp = TempFile {
+        path: temp_path,
+        keep: false,
+    };
+    write(&file)?;
+    file.sync_all().map_err(io)?;
+    drop(file);
+    match if_exists {
+        IfExists::Replace => {
+            std::fs::rename(&temp.path, path).map_err(io)?;
+            temp.keep = true;
+        }
+        // The link fails if `path` exists; the temporary name is removed on drop.
+        IfExists::Refuse => match std::fs::hard_link(&temp.path, path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(io(e)),
+            // A file system without hard links: check, then rename (not atomic).
+            Err(_) if path.exists() => {
+                return Err(io(std::io::Error::from(std::io::ErrorKind::AlreadyExists)))
+            }
+            Err(_) => {
+                std::fs::rename(&temp.path, path).map_err(io)?;
+                temp.keep = true;
+            }
+        },
+    }
+    // Make the rename itself durable (best effort: not every platform syncs directories).
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads CSV as RFC 4180 (and Python's `csv` module) does: quoted fields may hold
+    /// commas, doubled quotes, `\r` and `\n`; an unquoted `\r`, `\n` or `\r\n` ends a record.
+    fn parse_rfc4180(text: &str) -> Vec<Vec<String>> {
+        let mut records = Vec::new();
+        let mut record = Vec::new();
+        let mut field = String::new();
+        let mut chars = text.chars().peekable();
+        let mut quoted = false;
+        let mut started = false;
+        while let Some(c) = chars.next() {
+            if quoted {
+                if c == '"' {
+                    if chars.peek() == Some(&'"') {
+                        chars.next();
+                        field.push('"');
+                    } else {
+                        quoted = false;
+                    }
+                } else {
+                    field.push(c);
+                }
+                continue;
+            }
+            match c {
+                '"' if field.is_empty() => quoted = true,
+                ',' => record.push(std::mem::take(&mut field)),
+                '\r' | '\n' => {
+                    if c == '\r' && chars.peek() == Some(&'\n') {
+                        chars.next();
+                    }
+                    record.push(std::mem::take(&mut field));
+                    records.push(std::mem::take(&mut record));
+                    started = false;
+                    continue;
+                }
+                _ => field.push(c),
+            }
+            started = true;
+        }
+        if started || !field.is_empty() || !record.is_empty() {
+            record.push(field);
+            records.push(record);
+        }
+        records
+    }
+
+    const NASTY: [&str; 7] = [
+        "g",
+        "a,b",
+        "say \"hi\"",
+        "cr\rx",
+        "lf\nx",
+        "crlf\r\nx",
+        "\"",
+    ];
+
+    #[test]
+    fn csv_round_trips_nasty_names_and_values() {
+        let mut fields = vec![Field::new("id", DataType::Int64, false)];
+        let mut arrays: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![1, 2]))];
+        for (k, name) in NASTY.iter().enumerate() {
+            fields.push(Field::new(format!("band_{name}"), DataType::Utf8, false));
+            let other = NASTY[(k + 1) % NASTY.len()];
+            arrays.push(Arc::new(StringArray::from(vec![*name, other])));
+        }
+        fields.push(Field::new("x,\r\"y\"", DataType::Float64, true));
+        arrays.push(Arc::new(Float64Array::from(vec![Some(1.5), None])));
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nasty.csv");
+        write_csv(&path, &batch).unwrap();
+        let records = parse_rfc4180(&std::fs::read_to_string(&path).unwrap());
+        assert_eq!(records.len(), 3, "{records:?}");
+        let header: Vec<String> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(records[0], header);
+        for row in 0..2 {
+            let mut expected = vec![(row + 1).to_string()];
+            for k in 0..NASTY.len() {
+                expected.push(NASTY[(k + row) % NASTY.len()].to_string());
+            }
+            expected.push(if row == 0 { "1.5" } else { "" }.to_string());
+            assert_eq!(records[row + 1], expected);
+        }
+    }
+
+    fn numbers(n: usize, value: i64) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+        RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(vec![value; n]))]).unwrap()
+    }
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect()
+    }
+
+    /// Writers of different sizes race for one path while a reader watches it: every read
+    /// sees a whole file of one writer, and so does the end.
+    #[test]
+    fn concurrent_writers_never_interleave() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        let sizes = [(20_000, 111_111_i64), (3_000, 2), (50_000, 33)];
+        let expected: Vec<String> = sizes
+            .iter()
+            .map(|&(n, v)| String::from("id\n") + &format!("{v}\n").repeat(n))
+            .collect();
+        let done = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let writers: Vec<_> = sizes
+                .iter()
+                .map(|&(n, v)| {
+                    let path = &path;
+                    s.spawn(move || {
+                        let batch = numbers(n, v);
+                        for _ in 0..15 {
+                            write_csv(path, &batch).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            let reader = s.spawn(|| {
+                let mut seen = 0;
+                while !done.load(Ordering::Relaxed) {
+                    if let Ok(text) = std::fs::read_to_string(&path) {
+                        assert!(
+                            expected.contains(&text),
+                            "a torn read: {} bytes",
+                            text.len()
+                        );
+                        seen += 1;
+                    }
+                }
+                seen
+            });
+            for w in writers {
+                w.join().unwrap();
+            }
+            done.store(true, Ordering::Relaxed);
+            reader.join().unwrap();
+        });
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            expected.contains(&text),
+            "final file torn: {} bytes",
+            text.len()
+        );
+        assert!(leftovers(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn refuse_keeps_an_existing_file_and_replace_replaces_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.parquet");
+        write_parquet_with(&path, &numbers(3, 1), IfExists::Refuse).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let e = write_parquet_with(&path, &numbers(5, 2), IfExists::Refuse).unwrap_err();
+        match e {
+            Error::Io { ref source, .. } => {
+                assert_eq!(source.kind(), std::io::ErrorKind::AlreadyExists, "{e}")
+            }
+            other => panic!("{other}"),
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        write_parquet(&path, &numbers(5, 2)).unwrap();
+        assert_ne!(std::fs::read(&path).unwrap(), before);
+        assert!(leftovers(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // The target is a non-empty directory: the rename fails after the data is written.
+        let target = dir.path().join("taken.csv");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("keep"), "x").unwrap();
+        let e = write_csv(&target, &numbers(10, 1)).unwrap_err();
+        assert!(e.to_string().contains("cannot access"), "{e}");
+        assert!(leftovers(dir.path()).is_empty());
+        // A directory that does not exist names the output in the error.
+        let missing = dir.path().join("no/such/dir/out.parquet");
+        let e = write_parquet(&missing, &numbers(1, 1)).unwrap_err();
+        assert!(e.to_string().contains("out.parquet"), "{e}");
+    }
 }

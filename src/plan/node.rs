@@ -243,6 +243,23 @@ impl PartitionOp {
                 crate::analysis::check_fields(a.function.as_ref(), &out)?;
                 let mut fields = vec![Field::new(&a.columns.id, DataType::Int64, false)];
                 fields.extend(out);
+                // Two columns of one name (a band named `total` beside `nobs_total`, an id
+                // column named like an output) would make readers pick one silently.
+                let mut seen = std::collections::HashSet::with_capacity(fields.len());
+                for f in &fields {
+                    if !seen.insert(f.name().as_str()) {
+                        return Err(Error::Function {
+                            function: a.function.name().to_string(),
+                            message: format!(
+                                "output column '{}' would appear twice (id column '{}', bands {:?}); \
+                                 output column names must be unique: rename the band or the column",
+                                f.name(),
+                                a.columns.id,
+                                a.bands
+                            ),
+                        });
+                    }
+                }
                 Ok(Arc::new(Schema::new(fields)))
             }
         }
@@ -456,5 +473,63 @@ fn op_title(op: &PartitionOp) -> String {
         PartitionOp::Project(c) => format!("Project[{}]", c.join(", ")),
         PartitionOp::Map(m) => format!("Map[{}]", m.name),
         PartitionOp::Apply(a) => format!("Apply[{}]  mode={}", a.function.name(), a.mode),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{Nobs, StetsonJ};
+
+    fn input() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("mjd", DataType::Float64, false),
+            Field::new("flux", DataType::Float64, false),
+            Field::new("flux_err", DataType::Float64, false),
+            Field::new("band", DataType::Utf8, false),
+        ]))
+    }
+
+    fn apply(function: Arc<dyn LightcurveFunction>, bands: &[&str], id: &str) -> PartitionOp {
+        let mut columns = ColumnMap::generated();
+        columns.id = id.to_string();
+        PartitionOp::Apply(ApplySpec {
+            function,
+            mode: BatchMode::Auto,
+            columns,
+            bands: Arc::new(bands.iter().map(|b| b.to_string()).collect()),
+        })
+    }
+
+    #[test]
+    fn a_band_named_total_is_refused_when_the_plan_is_built() {
+        let op = apply(Arc::new(Nobs), &["g", "r"], "id");
+        assert!(op.output_schema(&input()).is_ok());
+        let op = apply(Arc::new(Nobs), &["g", "total"], "id");
+        match op.output_schema(&input()).unwrap_err() {
+            Error::Function { function, message } => {
+                assert_eq!(function, "nobs");
+                assert!(
+                    message.contains("'nobs_total' would appear twice"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn an_output_column_named_like_the_id_is_refused() {
+        let mut schema: Vec<Field> = input().fields().iter().map(|f| (**f).clone()).collect();
+        schema[0] = Field::new("stetson_j_g", DataType::Int64, false);
+        let op = apply(Arc::new(StetsonJ), &["g"], "stetson_j_g");
+        let e = op
+            .output_schema(&Arc::new(Schema::new(schema)))
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("'stetson_j_g' would appear twice"),
+            "{e}"
+        );
     }
 }
