@@ -4,6 +4,7 @@ mod column_map;
 mod decode;
 mod discovery;
 pub mod generate;
+mod id_key;
 mod id_scan;
 mod output;
 mod parquet_source;
@@ -12,6 +13,8 @@ mod schema_check;
 mod statistics;
 
 pub use column_map::{ColumnMap, Role};
+pub(crate) use id_key::keys as id_keys;
+pub use id_key::IdKey;
 pub use output::{source_batch, write_csv, write_parquet};
 pub use parquet_source::{ParquetSource, SourceFile, SourceOptions};
 pub use partitioning::{parse_size, PartitionSlice, Partitioning};
