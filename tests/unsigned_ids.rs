@@ -230,7 +230,7 @@ fn uint64_ids_above_i64_max_give_correct_results() {
     let (two, one) = sources(&ids, 2 * OBS + OBS / 2, &DataType::UInt64, ONE_GROUP);
     let reference = stetson_j(&ensemble(one.path(), Partitioning::RowGroups));
     let got_ids = reference.column_by_name("id").unwrap();
-    assert_eq!(got_ids.data_type(), &DataType::UInt64, ONE_GROUP);
+    assert_eq!(got_ids.data_type(), &DataType::UInt64);
     assert_eq!(got_ids.as_primitive::<UInt64Type>().values(), &ids[..]);
 
     let ens = ensemble(two.path(), Partitioning::Files);
