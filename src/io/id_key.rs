@@ -87,7 +87,7 @@ impl IdKey {
         let Some(keys) = batch.column(i).as_primitive_opt::<Int64Type>() else {
             return Ok(batch);
         };
-        let ids: UInt64Array = keys.unary(|k| IdKey::to_u64(k));
+        let ids: UInt64Array = keys.unary(IdKey::to_u64);
         let mut columns = batch.columns().to_vec();
         columns[i] = Arc::new(ids);
         let fields: Vec<Field> = schema
