@@ -93,7 +93,8 @@ impl Frame {
         )))
     }
 
-    /// Adds columns with a named per-partition function.
+    /// Adds columns with a named per-partition function. It sees the id column as engine
+    /// keys ([`IdKey`]): for a `UInt64` source, the ids with their sign bit flipped.
     pub fn map(&self, function: MapFunction) -> Result<Frame> {
         self.push(PlanNode::Op(PartitionOp::Map(function)))
     }

@@ -238,15 +238,18 @@ fn uint64_ids_above_i64_max_give_correct_results() {
     let explain = frame.explain().unwrap();
     assert!(explain.contains("Shuffle["), "{explain}");
     assert_same(&frame.compute().unwrap(), &reference, "Files");
-    for p in partitionings() {
-        let what = format!("two files, {p}");
-        assert_same(
-            &stetson_j(&ensemble(two.path(), p.clone())),
-            &reference,
-            &what,
-        );
-        let what = format!("one file, {p}");
-        assert_same(&stetson_j(&ensemble(one.path(), p)), &reference, &what);
+    for group in [ONE_GROUP, 5] {
+        let (two, one) = sources(&ids, 2 * OBS + OBS / 2, &DataType::UInt64, group);
+        for p in partitionings() {
+            let what = format!("two files, groups of {group}, {p}");
+            assert_same(
+                &stetson_j(&ensemble(two.path(), p.clone())),
+                &reference,
+                &what,
+            );
+            let what = format!("one file, {p}");
+            assert_same(&stetson_j(&ensemble(one.path(), p)), &reference, &what);
+        }
     }
 }
 
