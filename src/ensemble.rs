@@ -7,7 +7,8 @@ use crate::executor::{Executor, ExecutorConfig, ExecutorInfo};
 use crate::format::{human_bytes, thousands};
 use crate::frame::Frame;
 use crate::io::{
-    ColumnMap, IdRange, ParquetSource, Partitioning, SkipReason, SourceOptions, SourcePaths,
+    id_keys, ColumnMap, IdKey, IdRange, ParquetSource, Partitioning, SkipReason, SourceOptions,
+    SourcePaths,
 };
 use crate::plan::{BatchMode, LogicalPlan, ScanNode};
 use arrow::array::{Array, AsArray, RecordBatch};
@@ -197,6 +198,7 @@ impl Ensemble {
             self.registry.clone(),
             source.columns.clone(),
             Arc::new(source.bands.clone()),
+            source.id_key,
         ))
     }
 
@@ -241,7 +243,12 @@ impl Ensemble {
         let source = self.source_table()?;
         let objects = self.object_table()?;
         Ok(EnsembleInfo {
-            object: TableInfo::of_batch("Object table", &objects, &source.columns.id),
+            object: TableInfo::of_batch(
+                "Object table",
+                &objects,
+                &source.columns.id,
+                source.id_key,
+            ),
             source: TableInfo::of_source(source),
             files: source.files.len(),
             paths: source.label(),
@@ -275,8 +282,10 @@ pub struct TableInfo {
     pub name: String,
     /// Rows.
     pub rows: usize,
-    /// Smallest and largest id, when known.
+    /// Smallest and largest id, when known, as engine keys (print them with `id_key`).
     pub id_range: Option<IdRange>,
+    /// How the source's ids map onto keys.
+    pub id_key: IdKey,
     /// Columns.
     pub columns: Vec<ColumnInfo>,
     /// Partitions.
@@ -290,12 +299,13 @@ pub struct TableInfo {
 }
 
 impl TableInfo {
-    fn of_batch(name: &str, batch: &RecordBatch, id: &str) -> Self {
+    fn of_batch(name: &str, batch: &RecordBatch, id: &str, id_key: IdKey) -> Self {
+        // A computed result carries the user's ids (UInt64 or Int64); ranges are keys.
         let id_range = batch
             .column_by_name(id)
-            .and_then(|c| c.as_primitive_opt::<Int64Type>())
+            .and_then(|c| id_keys(c).ok())
             .and_then(|c| {
-                let v = c.values();
+                let v = c.as_primitive_opt::<Int64Type>()?.values();
                 Some(IdRange {
                     min: *v.iter().min()?,
                     max: *v.iter().max()?,
@@ -305,6 +315,7 @@ impl TableInfo {
             name: name.into(),
             rows: batch.num_rows(),
             id_range,
+            id_key,
             columns: batch
                 .schema()
                 .fields()
@@ -345,6 +356,7 @@ impl TableInfo {
             name: "Source table".into(),
             rows: source.rows,
             id_range,
+            id_key: source.id_key,
             columns,
             partitions: source.partitions.len(),
             partitioning: source.partitioning.to_string(),
@@ -357,7 +369,11 @@ impl TableInfo {
 impl fmt::Display for TableInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ids = match self.id_range {
-            Some(r) => format!("ids {}..{}", r.min, r.max),
+            Some(r) => format!(
+                "ids {}..{}",
+                self.id_key.display(r.min),
+                self.id_key.display(r.max)
+            ),
             None => "ids unknown".into(),
         };
         writeln!(

@@ -3,10 +3,10 @@
 
 use crate::analysis::structure_function::{self, SfOptions, StructureFunction};
 use crate::analysis::{FunctionRegistry, LightcurveFunction};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::executor::Executor;
 use crate::explain;
-use crate::io::ColumnMap;
+use crate::io::{ColumnMap, IdKey};
 use crate::optimizer::{OptimizedPlan, Optimizer};
 use crate::physical::{PhysicalPlan, RunMetrics};
 use crate::plan::{
@@ -35,6 +35,7 @@ pub struct Frame {
     registry: Arc<FunctionRegistry>,
     columns: ColumnMap,
     bands: Arc<Vec<String>>,
+    id_key: IdKey,
 }
 
 impl std::fmt::Debug for Frame {
@@ -52,6 +53,7 @@ impl Frame {
         registry: Arc<FunctionRegistry>,
         columns: ColumnMap,
         bands: Arc<Vec<String>>,
+        id_key: IdKey,
     ) -> Self {
         Frame {
             plan,
@@ -59,6 +61,7 @@ impl Frame {
             registry,
             columns,
             bands,
+            id_key,
         }
     }
 
@@ -70,7 +73,16 @@ impl Frame {
     }
 
     /// Keeps rows matching `predicate`; unknown columns or mismatched types fail here.
+    ///
+    /// On a source with `UInt64` ids, a predicate on the id column is refused: rows hold
+    /// engine keys there (see [`IdKey`]), which an `i64` literal would compare wrongly.
     pub fn filter(&self, predicate: Predicate) -> Result<Frame> {
+        if self.id_key == IdKey::FlippedUInt64 && reads_column(&predicate, &self.columns.id) {
+            return Err(Error::InvalidArgument(format!(
+                "filter '{predicate}': filtering on the UInt64 id column '{}' is not supported",
+                self.columns.id
+            )));
+        }
         self.push(PlanNode::Op(PartitionOp::Filter(predicate)))
     }
 
@@ -81,7 +93,8 @@ impl Frame {
         )))
     }
 
-    /// Adds columns with a named per-partition function.
+    /// Adds columns with a named per-partition function. It sees the id column as engine
+    /// keys ([`IdKey`]): for a `UInt64` source, the ids with their sign bit flipped.
     pub fn map(&self, function: MapFunction) -> Result<Frame> {
         self.push(PlanNode::Op(PartitionOp::Map(function)))
     }
@@ -216,10 +229,20 @@ impl Frame {
         Ok(self.compute_with_metrics()?.0)
     }
 
-    /// Runs the plan and returns the result with rows in/out and per-stage timings.
+    /// Runs the plan and returns the result with rows in/out and per-stage timings. The
+    /// id column carries the source's ids: `UInt64` for a `UInt64` source, else `Int64`.
     pub fn compute_with_metrics(&self) -> Result<(RecordBatch, RunMetrics)> {
         let optimized = self.optimize()?;
         let physical = PhysicalPlan::from_logical(&optimized.plan)?;
-        physical.execute(&self.executor)
+        let (batch, metrics) = physical.execute(&self.executor)?;
+        Ok((self.id_key.restore(batch, &self.columns.id)?, metrics))
+    }
+}
+
+/// Whether `predicate` compares column `name`.
+fn reads_column(predicate: &Predicate, name: &str) -> bool {
+    match predicate {
+        Predicate::Compare { column, .. } => column == name,
+        Predicate::And(a, b) => reads_column(a, name) || reads_column(b, name),
     }
 }

@@ -2,12 +2,14 @@
 //! canonical schema with its role columns validated.
 
 use super::column_map::{ColumnMap, Role};
+use super::id_key;
 use super::parquet_source::SourceFile;
 use super::partitioning::PartitionSlice;
 use crate::error::{Error, Result};
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::compute::{cast, concat_batches};
-use arrow::datatypes::{DataType, Float64Type, Int64Type, Schema};
+use arrow::datatypes::{Float64Type, Schema};
+use arrow::util::display::array_value_to_string;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
 use parquet::arrow::ProjectionMask;
 use std::fs::File;
@@ -126,7 +128,10 @@ pub(crate) fn read(
                     .map(|f| f.name().clone())
                     .collect(),
             })?;
-        let col = if col.data_type() == target.data_type() {
+        let col = if roles.role_of(name) == Some(Role::Id) {
+            // Ids become engine keys (see `id_key`): exact for every integer type.
+            id_key::keys(col)?
+        } else if col.data_type() == target.data_type() {
             col.clone()
         } else {
             cast(col, target.data_type()).map_err(|e| {
@@ -157,10 +162,10 @@ fn validate(
     raw: &RecordBatch,
     columns: &ColumnMap,
 ) -> Result<()> {
+    // The object as the user knows it: the id as stored, not its key.
     let id_at = |i: usize| -> String {
         raw.column_by_name(&columns.id)
-            .and_then(|c| cast(c, &DataType::Int64).ok())
-            .map(|c| c.as_primitive::<Int64Type>().value(i).to_string())
+            .and_then(|c| array_value_to_string(c, i).ok())
             .unwrap_or_else(|| "?".into())
     };
     if col.null_count() > 0 {

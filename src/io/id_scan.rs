@@ -3,13 +3,14 @@
 //! them. One executor task per file, so the pool's size bounds the reads.
 
 use super::decode::read_raw;
+use super::id_key;
 use super::parquet_source::SourceFile;
 use super::schema_check::band_type;
 use crate::error::{Error, Result};
 use crate::executor::Executor;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Int32Type, Int64Type};
+use arrow::datatypes::{Int32Type, Int64Type};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -109,12 +110,12 @@ fn scan_file(f: &SourceFile, columns: &ScanColumns) -> Result<FileScan> {
     Ok(found)
 }
 
-/// Appends the ids of `batch` (column `id` of file `f`) as i64, rejecting nulls.
+/// Appends the ids of `batch` (column `id` of file `f`) as engine keys, rejecting nulls.
 fn scan_ids(f: &SourceFile, batch: &RecordBatch, id: &str, out: &mut Vec<i64>) -> Result<()> {
     let col = batch
         .column_by_name(id)
         .ok_or_else(|| Error::InvalidData(format!("id column missing in {}", f.path.display())))?;
-    let col = cast(col, &DataType::Int64).map_err(|e| Error::arrow("casting ids", e))?;
+    let col = id_key::keys(col)?;
     if col.null_count() > 0 {
         return Err(Error::InvalidData(format!(
             "{}: column '{id}' (id) holds {} null value(s)",

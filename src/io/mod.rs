@@ -4,6 +4,7 @@ mod column_map;
 mod decode;
 mod discovery;
 pub mod generate;
+mod id_key;
 mod id_scan;
 mod output;
 mod parquet_source;
@@ -13,6 +14,8 @@ mod statistics;
 
 pub use column_map::{ColumnMap, Role};
 pub use discovery::{SkipReason, SourcePaths};
+pub(crate) use id_key::keys as id_keys;
+pub use id_key::IdKey;
 pub use output::{
     source_batch, write_csv, write_csv_with, write_parquet, write_parquet_with, IfExists,
 };

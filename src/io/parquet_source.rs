@@ -8,6 +8,7 @@
 use super::column_map::ColumnMap;
 use super::decode;
 use super::discovery::{discover, SkipReason, SourcePaths};
+use super::id_key::IdKey;
 use super::id_scan::{self, ScanColumns, SourceScan};
 use super::partitioning::cut::{self, PartitionPlan};
 use super::partitioning::{PartitionSlice, Partitioning};
@@ -121,6 +122,9 @@ pub struct ParquetSource {
     pub bytes_per_row: f64,
     /// Whether the id column was read at open time (and why).
     pub id_scan: Option<&'static str>,
+    /// How the stored id type maps onto the engine's `Int64` key (id ranges above are
+    /// keys; results carry the user's ids).
+    pub id_key: IdKey,
 }
 
 impl ParquetSource {
@@ -159,6 +163,10 @@ impl ParquetSource {
             return Err(Error::Empty(format!("{given} holds no rows")));
         }
         let schema = canonical_schema(&file_schema, &columns);
+        let id_key = file_schema
+            .field_with_name(&columns.id)
+            .map(|f| IdKey::of_type(f.data_type()))
+            .unwrap_or_default();
 
         // Read ids once when statistics cannot answer the planning questions.
         let recut = !matches!(
@@ -233,6 +241,7 @@ impl ParquetSource {
             rows,
             bytes_per_row,
             id_scan,
+            id_key,
         })
     }
 

@@ -2,12 +2,15 @@
 //! statistics, null counts, and the decoded size of a row.
 
 use super::column_map::{ColumnMap, Role};
+use super::id_key::IdKey;
 use super::parquet_source::SourceFile;
-use arrow::datatypes::Schema;
+use arrow::datatypes::{DataType, Schema};
 use parquet::arrow::arrow_reader::ArrowReaderMetadata;
+use parquet::basic::{ColumnOrder, SortOrder};
 use parquet::file::statistics::Statistics;
 
-/// An inclusive range of object ids.
+/// An inclusive range of object ids, as engine keys ([`IdKey`]: the id itself, except for
+/// `UInt64` ids, whose sign bit is flipped).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdRange {
     /// Smallest id.
@@ -44,14 +47,27 @@ impl RowGroup {
     }
 }
 
-/// The row groups of a file, with id ranges from the statistics of column `id`.
+/// The row groups of a file, with id ranges from the statistics of column `id`, read
+/// with the column's logical type (see [`stats_range`]).
 pub(crate) fn row_groups(meta: &ArrowReaderMetadata, id: &str) -> Vec<RowGroup> {
     let id_leaf = leaf_index(meta, id);
+    let id_type = meta
+        .schema()
+        .field_with_name(id)
+        .map(|f| f.data_type().clone())
+        .ok();
     let mut start = 0usize;
     let mut out = Vec::with_capacity(meta.metadata().num_row_groups());
     for rg in meta.metadata().row_groups() {
         let rows = rg.num_rows().max(0) as usize;
-        let id_range = id_leaf.and_then(|i| stats_range(rg.column(i).statistics()));
+        let id_range = match (id_leaf, &id_type) {
+            (Some(i), Some(dt)) => stats_range(
+                rg.column(i).statistics(),
+                dt,
+                meta.metadata().file_metadata().column_order(i),
+            ),
+            _ => None,
+        };
         out.push(RowGroup {
             start,
             rows,
@@ -156,19 +172,42 @@ fn leaf_index(meta: &ArrowReaderMetadata, name: &str) -> Option<usize> {
         .position(|c| c.path().parts().len() == 1 && c.name() == name)
 }
 
-/// An id range from integer column statistics.
-fn stats_range(stats: Option<&Statistics>) -> Option<IdRange> {
-    match stats? {
-        Statistics::Int64(s) => Some(IdRange {
-            min: *s.min_opt()?,
-            max: *s.max_opt()?,
-        }),
-        Statistics::Int32(s) => Some(IdRange {
-            min: *s.min_opt()? as i64,
-            max: *s.max_opt()? as i64,
-        }),
-        _ => None,
+/// An id range (in keys) from the statistics of an id column of Arrow type `id_type`.
+///
+/// Parquet stores unsigned integers in signed physical columns (`UInt8/16/32` as `INT32`,
+/// `UInt64` as `INT64`), so the footer's min/max are bit patterns to reinterpret as
+/// unsigned. They are the unsigned min/max only when the writer ordered them as unsigned:
+/// the column order must be type-defined with an unsigned sort order, and the statistics
+/// must use the current `min_value`/`max_value` fields (the deprecated `min`/`max` fields
+/// were ordered as signed by old writers). Otherwise there is no range: the caller then
+/// reads the id column once instead of trusting the footer.
+fn stats_range(
+    stats: Option<&Statistics>,
+    id_type: &DataType,
+    order: ColumnOrder,
+) -> Option<IdRange> {
+    let stats = stats?;
+    let unsigned = id_type.is_unsigned_integer();
+    if unsigned
+        && (stats.is_min_max_deprecated()
+            || order != ColumnOrder::TYPE_DEFINED_ORDER(SortOrder::UNSIGNED))
+    {
+        return None;
     }
+    let (min, max) = match (stats, IdKey::of_type(id_type)) {
+        (Statistics::Int64(s), IdKey::FlippedUInt64) => (
+            IdKey::from_u64(*s.min_opt()? as u64),
+            IdKey::from_u64(*s.max_opt()? as u64),
+        ),
+        (Statistics::Int64(s), IdKey::Int64) if !unsigned => (*s.min_opt()?, *s.max_opt()?),
+        (Statistics::Int32(s), IdKey::Int64) if unsigned => {
+            (*s.min_opt()? as u32 as i64, *s.max_opt()? as u32 as i64)
+        }
+        (Statistics::Int32(s), IdKey::Int64) => (*s.min_opt()? as i64, *s.max_opt()? as i64),
+        _ => return None,
+    };
+    // A footer whose min exceeds its max is not describing this column's order.
+    (min <= max).then_some(IdRange { min, max })
 }
 
 #[cfg(test)]
@@ -181,6 +220,45 @@ mod tests {
         assert!(disjoint([r(0, 1), r(2, 3)].into_iter()));
         assert!(!disjoint([r(0, 2), r(2, 3)].into_iter()));
         assert!(!disjoint([r(5, 9), r(0, 6)].into_iter()));
+    }
+
+    #[test]
+    fn unsigned_statistics_are_read_as_unsigned() {
+        let typed = ColumnOrder::TYPE_DEFINED_ORDER(SortOrder::UNSIGNED);
+        // A UInt32 row group holding 2^31 - 2 ..= 2^31 + 1: the writer orders as unsigned,
+        // so the footer's i32 min is positive and its max negative.
+        let (lo, hi) = ((1u32 << 31) - 2, (1u32 << 31) + 1);
+        let s = Statistics::int32(Some(lo as i32), Some(hi as i32), None, Some(0), false);
+        assert_eq!(
+            stats_range(Some(&s), &DataType::UInt32, typed),
+            Some(IdRange {
+                min: lo as i64,
+                max: hi as i64
+            })
+        );
+        // Legacy (signed) order or deprecated fields: not trusted for unsigned ids.
+        assert_eq!(
+            stats_range(Some(&s), &DataType::UInt32, ColumnOrder::UNDEFINED),
+            None
+        );
+        let old = Statistics::int32(Some(lo as i32), Some(hi as i32), None, Some(0), true);
+        assert_eq!(stats_range(Some(&old), &DataType::UInt32, typed), None);
+        // UInt64 above i64::MAX: keys keep the order.
+        let (lo, hi) = (u64::MAX - 5, u64::MAX);
+        let s = Statistics::int64(Some(lo as i64), Some(hi as i64), None, Some(0), false);
+        assert_eq!(
+            stats_range(Some(&s), &DataType::UInt64, typed),
+            Some(IdRange {
+                min: IdKey::from_u64(lo),
+                max: IdKey::from_u64(hi)
+            })
+        );
+        // Signed ids are read as they are, whatever the column order says.
+        let s = Statistics::int32(Some(-3), Some(7), None, Some(0), false);
+        assert_eq!(
+            stats_range(Some(&s), &DataType::Int32, ColumnOrder::UNDEFINED),
+            Some(IdRange { min: -3, max: 7 })
+        );
     }
 
     #[test]

@@ -16,7 +16,8 @@ pub struct PartitionSlice {
     pub start: usize,
     /// Number of rows.
     pub rows: usize,
-    /// Smallest and largest id in the slice, if known.
+    /// Smallest and largest id in the slice (as engine keys, see
+    /// [`IdKey`](crate::io::IdKey)), if known.
     pub id_range: Option<IdRange>,
     /// Whether the rows are sorted by id, if known.
     pub sorted: Option<bool>,
