@@ -173,7 +173,7 @@ fn expand_glob(path: &Path, pattern: &str, found: &mut Discovered) -> Result<()>
     for m in matches {
         let m = m.map_err(|e| {
             let p = e.path().to_path_buf();
-            Error::io(p, e.into_error())
+            Error::io(p, std::io::Error::from(e))
         })?;
         matched += 1;
         if !wants_hidden
