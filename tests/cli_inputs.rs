@@ -107,7 +107,7 @@ fn a_quoted_glob_is_expanded_for_every_command() {
     let (ok, out, err) = cli(&["explain", "nobs", s(&pattern)]);
     assert!(ok, "{err}");
     assert!(
-        out.contains("and 0 more") || out.contains("*.parquet"),
+        out.contains("Scan[parquet ") && out.contains("*.parquet"),
         "{out}"
     );
 
