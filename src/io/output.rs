@@ -6,7 +6,7 @@ use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBat
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float32Type, Float64Type, Int64Type, Schema};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
+use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -129,12 +129,12 @@ pub fn source_batch(
     RecordBatch::try_new(schema, arrays).map_err(|e| Error::arrow("source_batch", e))
 }
 
-/// Writes `batch` as one Parquet file (snappy).
+/// Writes `batch` as one Parquet file (zstd, level 1).
 pub fn write_parquet(path: impl AsRef<Path>, batch: &RecordBatch) -> Result<()> {
     let path = path.as_ref();
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
     let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .build();
     let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props))
         .map_err(|e| Error::parquet(path, e))?;
