@@ -132,9 +132,9 @@ fn footer_claiming_2_pow_50_rows_is_an_error_not_an_abort() {
         Partitioning::Rows(1),
         Partitioning::Count(4),
     ] {
-        let err = open(&path, partitioning)
-            .err()
-            .expect("a lying footer opened");
+        let Err(err) = open(&path, partitioning) else {
+            panic!("a lying footer opened");
+        };
         let msg = err.to_string();
         assert!(matches!(err, Error::Parquet { .. }), "{msg}");
         assert!(msg.contains("liar.parquet"), "{msg}");
@@ -169,7 +169,9 @@ fn more_row_groups_than_the_parquet_crate_numbers_is_explained() {
         let one = b.take_row_groups().remove(0);
         b.set_row_groups(vec![one; 32_769]).build()
     });
-    let err = open(&path, Partitioning::RowGroups).err().expect("opened");
+    let Err(err) = open(&path, Partitioning::RowGroups) else {
+        panic!("a footer of 32769 row groups opened");
+    };
     let msg = err.to_string();
     assert!(msg.contains("many.parquet"), "{msg}");
     assert!(msg.contains("32769 row groups"), "{msg}");
