@@ -329,6 +329,12 @@ impl SourceArgs {
         let mut options = SourceOptions::new(self.column_map(), partitioning);
         options.bands = self.bands.as_ref().map(|b| b.0.clone());
         ens.from_parquet_with(SourcePaths::new(paths), options)?;
+        let rows = ens.source_table()?.rows;
+        if self.partitions.is_some_and(|n| n > rows) {
+            eprintln!(
+                "note: --partitions is more than the {rows} rows; using one partition per row"
+            );
+        }
         Ok(ens)
     }
 }

@@ -16,6 +16,10 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
+/// The most rows decoded into one batch; larger ranges are read in several and joined.
+/// Row counts come from footers, which may lie, so buffers are sized from this at most.
+pub(crate) const MAX_BATCH_ROWS: usize = 1 << 20;
+
 /// Reads rows `start..start + rows` of `f` with only `columns` (by name), in the types the
 /// reader metadata gives (as stored, the band column possibly as a dictionary).
 pub(crate) fn read_raw(
@@ -64,7 +68,8 @@ pub(crate) fn read_raw(
         .with_projection(mask)
         .with_row_groups(groups)
         .with_row_selection(RowSelection::from(selectors))
-        .with_batch_size(rows.max(1))
+        // `rows` comes from the footer: never size a buffer from it unbounded.
+        .with_batch_size(rows.clamp(1, MAX_BATCH_ROWS))
         .build()
         .map_err(|e| Error::parquet(&f.path, e))?;
     let mut batches = Vec::new();

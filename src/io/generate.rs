@@ -19,7 +19,7 @@ use crate::rng::Rng;
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
+use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -155,6 +155,7 @@ pub fn generate(cfg: &GeneratorConfig, dir: &Path) -> Result<GenerateSummary> {
             cfg.bands.len()
         )));
     }
+    check_size(cfg)?;
     clear_own_parts(dir, cfg.overwrite)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut files = Vec::with_capacity(cfg.files);
@@ -251,6 +252,33 @@ fn clear_own_parts(dir: &Path, overwrite: bool) -> Result<()> {
     Ok(())
 }
 
+/// The most rows [`generate`] writes (objects x observations; also the most objects and
+/// the most observations): it holds a file's rows in memory, 40 bytes each, so 2^32 rows
+/// is already far more than a test dataset needs.
+pub const MAX_GENERATED_ROWS: usize = 1 << 32;
+
+/// The most files [`generate`] writes.
+pub const MAX_GENERATED_FILES: usize = 1 << 16;
+
+/// Refuses sizes that overflow or exceed the documented limits, before anything is allocated.
+fn check_size(cfg: &GeneratorConfig) -> Result<()> {
+    let rows = cfg.objects.checked_mul(cfg.observations);
+    let too_large = |n: usize| n > MAX_GENERATED_ROWS;
+    if rows.is_none_or(too_large) || too_large(cfg.objects) || too_large(cfg.observations) {
+        return Err(Error::InvalidArgument(format!(
+            "generator size too large: {} objects x {} observations exceeds the limit of {} rows",
+            cfg.objects, cfg.observations, MAX_GENERATED_ROWS
+        )));
+    }
+    if cfg.files > MAX_GENERATED_FILES {
+        return Err(Error::InvalidArgument(format!(
+            "generator asked for {} files; the limit is {MAX_GENERATED_FILES}",
+            cfg.files
+        )));
+    }
+    Ok(())
+}
+
 fn write_file(
     cfg: &GeneratorConfig,
     dir: &Path,
@@ -271,7 +299,7 @@ fn write_file(
     let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
     let group = rows.len().div_ceil(cfg.row_groups_per_file).max(1);
     let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_max_row_group_row_count(Some(group))
         .build();
     let mut w =

@@ -2,7 +2,7 @@
 //! statistics cannot answer the planning questions, bands when the caller did not name
 //! them. One executor task per file, so the pool's size bounds the reads.
 
-use super::decode::read_raw;
+use super::decode::{read_raw, MAX_BATCH_ROWS};
 use super::id_key;
 use super::parquet_source::SourceFile;
 use super::schema_check::band_type;
@@ -94,7 +94,8 @@ fn scan_file(f: &SourceFile, columns: &ScanColumns) -> Result<FileScan> {
     }
     let wanted: Vec<String> = columns.id.iter().chain(&columns.band).cloned().collect();
     if columns.id.is_some() {
-        found.ids.reserve(f.rows);
+        // The footer's row count is a hint, not a promise: bound what it reserves.
+        found.ids.reserve(f.rows.min(MAX_BATCH_ROWS));
     }
     // One read per row group: a batch inside one column chunk keeps the chunk's
     // dictionary, so distinct bands come from a few strings, not one per row.

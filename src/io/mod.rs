@@ -3,6 +3,7 @@
 mod column_map;
 mod decode;
 mod discovery;
+mod footer;
 pub mod generate;
 mod id_key;
 mod id_scan;

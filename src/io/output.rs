@@ -11,7 +11,7 @@ use arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBat
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float32Type, Float64Type, Int64Type, Schema};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
+use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
@@ -164,7 +164,7 @@ pub fn source_batch(
     RecordBatch::try_new(schema, arrays).map_err(|e| Error::arrow("source_batch", e))
 }
 
-/// Writes `batch` as one Parquet file (snappy), replacing `path` if it exists (see
+/// Writes `batch` as one Parquet file (zstd, level 1), replacing `path` if it exists (see
 /// [`write_parquet_with`]).
 pub fn write_parquet(path: impl AsRef<Path>, batch: &RecordBatch) -> Result<()> {
     write_parquet_with(path, batch, IfExists::Replace)
@@ -182,7 +182,7 @@ pub fn write_parquet_with(
     let io = |e: parquet::errors::ParquetError| Error::io(path, std::io::Error::other(e));
     write_atomically(path, if_exists, |file| {
         let props = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
             .build();
         let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(io)?;
         w.write(batch).map_err(io)?;

@@ -8,6 +8,7 @@
 use super::column_map::ColumnMap;
 use super::decode;
 use super::discovery::{discover, SkipReason, SourcePaths};
+use super::footer;
 use super::id_key::IdKey;
 use super::id_scan::{self, ScanColumns, SourceScan};
 use super::partitioning::cut::{self, PartitionPlan};
@@ -43,7 +44,7 @@ impl SourceFile {
     /// Reads the footer of `path`. Also returns the file's Arrow schema as stored (before
     /// the dictionary hint for the band column), for the schema checks.
     fn open(path: &Path, columns: &ColumnMap) -> Result<(SourceFile, SchemaRef)> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
         let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
         if len == 0 {
             return Err(Error::Empty(format!(
@@ -52,7 +53,9 @@ impl SourceFile {
             )));
         }
         let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
-            .map_err(|e| Error::parquet(path, e))?;
+            .map_err(|e| footer::explain_load_error(path, &mut file, e))?;
+        // Sizes in a footer are untrusted: check them before anything is sized from them.
+        footer::check_sizes(path, len, meta.metadata())?;
         let schema = meta.schema().clone();
         let meta = dictionary_band_reader(meta, &columns.band);
         let row_groups = statistics::row_groups(&meta, &columns.id);

@@ -234,7 +234,8 @@ fn equal_cuts(file: usize, rows: usize, n: usize, cuts: &mut Vec<Cut>) {
     let n = n.clamp(1, rows);
     let mut start = 0;
     for k in 0..n {
-        let end = rows * (k + 1) / n;
+        // In u128: `rows * (k + 1)` may not fit a usize; the quotient is at most `rows`.
+        let end = (rows as u128 * (k as u128 + 1) / n as u128) as usize;
         if end > start {
             cuts.push(Cut {
                 file,
@@ -247,24 +248,28 @@ fn equal_cuts(file: usize, rows: usize, n: usize, cuts: &mut Vec<Cut>) {
 }
 
 /// Splits `n` partitions over files in proportion to their rows (largest remainder), at
-/// least one per non-empty file.
+/// least one per non-empty file. More partitions than rows would leave some empty, so `n`
+/// is clamped to the row count: every partition gets at least one row. Products are taken
+/// in `u128`, so no count overflows, and the remainder loop runs at most once per file.
 fn apportion(rows: &[usize], n: usize) -> Vec<usize> {
-    let total: usize = rows.iter().sum();
+    let total: u128 = rows.iter().map(|&r| r as u128).sum();
     let nonempty = rows.iter().filter(|&&r| r > 0).count();
-    let n = n.max(nonempty);
+    let n = (n as u128).min(total).max(nonempty as u128);
+    let share = |r: usize| r as u128 * n / total.max(1);
     let mut out: Vec<usize> = rows
         .iter()
+        // A share is at most `r`, so it fits a usize.
         .map(|&r| {
             if r == 0 {
                 0
             } else {
-                (r * n / total.max(1)).max(1)
+                (share(r) as usize).max(1)
             }
         })
         .collect();
-    let mut assigned: usize = out.iter().sum();
+    let mut assigned: u128 = out.iter().map(|&k| k as u128).sum();
     let mut order: Vec<usize> = (0..rows.len()).filter(|&i| rows[i] > 0).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse((rows[i] * n) % total.max(1)));
+    order.sort_by_key(|&i| std::cmp::Reverse((rows[i] as u128 * n) % total.max(1)));
     let mut k = 0;
     while assigned < n && !order.is_empty() {
         out[order[k % order.len()]] += 1;
@@ -283,6 +288,22 @@ mod tests {
         assert_eq!(apportion(&[100, 100], 4), vec![2, 2]);
         assert_eq!(apportion(&[300, 100], 4).iter().sum::<usize>(), 4);
         assert_eq!(apportion(&[10, 0, 10], 1), vec![1, 0, 1]);
+    }
+
+    #[test]
+    fn apportion_clamps_absurd_counts_to_rows() {
+        // Used to overflow `r * n`, then loop ~n times.
+        let n = 10_000_000_000_000_000;
+        assert_eq!(apportion(&[100, 50], n), vec![100, 50]);
+        assert_eq!(apportion(&[3, 0, 2], usize::MAX), vec![3, 0, 2]);
+        let big = usize::MAX / 2;
+        assert_eq!(
+            apportion(&[big, big], usize::MAX).iter().sum::<usize>(),
+            2 * big
+        );
+        let mut cuts = Vec::new();
+        equal_cuts(0, big, 3, &mut cuts);
+        assert_eq!(cuts.iter().map(|c| c.rows).sum::<usize>(), big);
     }
 
     #[test]

@@ -19,7 +19,8 @@ pub enum Partitioning {
     Files,
     /// Re-cut so that each partition holds about this many bytes of decoded Arrow data.
     Bytes(usize),
-    /// Re-cut into this many partitions of (nearly) equal row counts.
+    /// Re-cut into this many partitions of (nearly) equal row counts. Every partition holds
+    /// at least one row: a count above the source's rows gives one partition per row.
     Count(usize),
     /// Re-cut into partitions of this many rows.
     Rows(usize),
