@@ -79,7 +79,7 @@ fn written_and_generated_files_are_zstd() {
     };
     let written = dir.path().join("w.parquet");
     lsstseries::io::write_parquet(&written, &rows()).unwrap();
-    let generated = generate(&cfg, dir.path()).unwrap().files;
+    let generated = generate(&cfg, &dir.path().join("generated")).unwrap().files;
     for path in std::iter::once(written).chain(generated) {
         let meta = footer(&path).1;
         let codec = meta.row_group(0).column(0).compression();
