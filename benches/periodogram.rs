@@ -22,13 +22,8 @@ const SIZES: [usize; 3] = [100, 1_000, 10_000];
 
 /// Uneven sorted times over ~1000 days and a noisy sinusoid (deterministic).
 fn lightcurve(n: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ n as u64;
-    let mut next = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut rng = lsstseries::rng::Rng::new(n as u64);
+    let mut next = || rng.uniform();
     let mut t: Vec<f64> = (0..n).map(|_| 58000.0 + 1000.0 * next()).collect();
     t.sort_by(f64::total_cmp);
     let m = t

@@ -181,6 +181,19 @@ impl Error {
         }
     }
 
+    /// A column `column` missing from `schema`, in `operation`; lists what `schema` has.
+    pub fn unknown_column(
+        column: impl Into<String>,
+        operation: impl Into<String>,
+        schema: &arrow::datatypes::Schema,
+    ) -> Self {
+        Error::UnknownColumn {
+            column: column.into(),
+            operation: operation.into(),
+            available: schema.fields().iter().map(|f| f.name().clone()).collect(),
+        }
+    }
+
     /// Wraps an I/O error with its path.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {

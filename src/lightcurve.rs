@@ -65,18 +65,13 @@ impl<'a> LightcurveBatch<'a> {
         required: &[Role],
     ) -> Result<Self> {
         let col = |role: Role| {
-            batch
-                .column_by_name(columns.column(role))
-                .ok_or_else(|| Error::UnknownColumn {
-                    column: columns.column(role).to_string(),
-                    operation: format!("lightcurve grouping ({role})"),
-                    available: batch
-                        .schema()
-                        .fields()
-                        .iter()
-                        .map(|f| f.name().clone())
-                        .collect(),
-                })
+            batch.column_by_name(columns.column(role)).ok_or_else(|| {
+                Error::unknown_column(
+                    columns.column(role).to_string(),
+                    format!("lightcurve grouping ({role})"),
+                    &batch.schema(),
+                )
+            })
         };
         let ids = col(Role::Id)?
             .as_primitive_opt::<Int64Type>()

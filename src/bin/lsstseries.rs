@@ -373,19 +373,8 @@ impl OutArgs {
             }
         };
         // A glob pattern reads below its literal prefix: that directory counts as an input.
-        let literal = |p: &Path| -> PathBuf {
-            p.components()
-                .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
-                .collect()
-        };
-        for input in inputs {
-            let input = &literal(input);
-            let input = if input.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                input.as_path()
-            };
-            self.check_against(input, &canonical_out)?;
+        for root in SourcePaths::new(inputs).roots() {
+            self.check_against(&root, &canonical_out)?;
         }
         if !self.overwrite && out.symlink_metadata().is_ok() {
             return Err(self.exists());

@@ -32,14 +32,12 @@ pub(crate) fn read_raw(
     let file_schema = f.meta.schema();
     let mut indices = Vec::with_capacity(columns.len());
     for c in columns {
-        let i = file_schema.index_of(c).map_err(|_| Error::UnknownColumn {
-            column: c.clone(),
-            operation: format!("scan of {}", f.path.display()),
-            available: file_schema
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect(),
+        let i = file_schema.index_of(c).map_err(|_| {
+            Error::unknown_column(
+                c.clone(),
+                format!("scan of {}", f.path.display()),
+                file_schema,
+            )
         })?;
         indices.push(i);
     }
@@ -121,18 +119,13 @@ pub(crate) fn read(
         let target = schema
             .field_with_name(name)
             .map_err(|e| Error::arrow("canonical schema", e))?;
-        let col = raw
-            .column_by_name(name)
-            .ok_or_else(|| Error::UnknownColumn {
-                column: name.clone(),
-                operation: format!("scan of {}", f.path.display()),
-                available: raw
-                    .schema()
-                    .fields()
-                    .iter()
-                    .map(|f| f.name().clone())
-                    .collect(),
-            })?;
+        let col = raw.column_by_name(name).ok_or_else(|| {
+            Error::unknown_column(
+                name.clone(),
+                format!("scan of {}", f.path.display()),
+                &raw.schema(),
+            )
+        })?;
         let col = if roles.role_of(name) == Some(Role::Id) {
             // Ids become engine keys (see `id_key`): exact for every integer type.
             id_key::keys(col)?

@@ -48,6 +48,22 @@ impl SourcePaths {
         )
     }
 
+    /// Where each path reads: the path itself, or a glob pattern's literal prefix (`.`
+    /// when the pattern starts with a wildcard).
+    pub fn roots(&self) -> Vec<PathBuf> {
+        self.0
+            .iter()
+            .map(|p| {
+                let root: PathBuf = p.components().take(literal_components(p)).collect();
+                if root.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    root
+                }
+            })
+            .collect()
+    }
+
     /// The paths as given.
     pub fn as_slice(&self) -> &[PathBuf] {
         &self.0
@@ -153,6 +169,13 @@ fn glob_pattern(path: &Path) -> Option<&str> {
     (wild && fs::symlink_metadata(path).is_err()).then_some(s)
 }
 
+/// How many leading components of `path` hold no wildcard.
+fn literal_components(path: &Path) -> usize {
+    path.components()
+        .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
+        .count()
+}
+
 fn expand_glob(path: &Path, pattern: &str, found: &mut Discovered) -> Result<()> {
     let options = glob::MatchOptions {
         case_sensitive: true,
@@ -164,10 +187,7 @@ fn expand_glob(path: &Path, pattern: &str, found: &mut Discovered) -> Result<()>
     // Components up to the first one with a wildcard are literal; hidden names matched by
     // a wildcard below them are skipped, as in a directory, unless the pattern's last
     // component itself starts with '.' or '_' (the user asked for hidden files).
-    let literal = path
-        .components()
-        .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
-        .count();
+    let literal = literal_components(path);
     let wants_hidden = path.file_name().is_some_and(is_hidden);
     let mut matched = 0usize;
     for m in matches {

@@ -20,10 +20,11 @@
 //! Within a pipeline (a `map` closure, a function reading the id column) ids are keys:
 //! for a `UInt64` source they are the flipped values.
 
+use super::schema_check::with_field_type;
 use crate::error::{Error, Result};
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt64Array};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Field, Int64Type, Schema, UInt64Type};
+use arrow::datatypes::{DataType, Int64Type, UInt64Type};
 use std::sync::Arc;
 
 /// How a source's id column maps onto the engine's `Int64` key.
@@ -90,20 +91,7 @@ impl IdKey {
         let ids: UInt64Array = keys.unary(IdKey::to_u64);
         let mut columns = batch.columns().to_vec();
         columns[i] = Arc::new(ids);
-        let fields: Vec<Field> = schema
-            .fields()
-            .iter()
-            .enumerate()
-            .map(|(k, f)| {
-                let f = (**f).clone();
-                if k == i {
-                    f.with_data_type(DataType::UInt64)
-                } else {
-                    f
-                }
-            })
-            .collect();
-        let schema = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+        let schema = Arc::new(with_field_type(&schema, i, DataType::UInt64));
         RecordBatch::try_new(schema, columns).map_err(|e| Error::arrow("restoring UInt64 ids", e))
     }
 }
@@ -174,7 +162,9 @@ mod tests {
     #[test]
     fn restore_gives_back_uint64_ids() {
         let keys: ArrayRef = Arc::new(Int64Array::from(vec![i64::MIN, i64::MAX]));
-        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+        let schema = Arc::new(arrow::datatypes::Schema::new(vec![
+            arrow::datatypes::Field::new("id", DataType::Int64, false),
+        ]));
         let batch = RecordBatch::try_new(schema, vec![keys]).unwrap();
         let out = IdKey::FlippedUInt64.restore(batch, "id").unwrap();
         assert_eq!(out.schema().field(0).data_type(), &DataType::UInt64);

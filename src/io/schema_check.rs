@@ -129,6 +129,24 @@ pub(crate) fn canonical_schema(file: &Schema, columns: &ColumnMap) -> SchemaRef 
     Arc::new(Schema::new(fields))
 }
 
+/// `schema` with field `i` retyped to `data_type` (name, nullability and metadata kept).
+pub(crate) fn with_field_type(schema: &Schema, i: usize, data_type: DataType) -> Schema {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(k, f)| {
+            let f = (**f).clone();
+            if k == i {
+                f.with_data_type(data_type.clone())
+            } else {
+                f
+            }
+        })
+        .collect();
+    Schema::new_with_metadata(fields, schema.metadata().clone())
+}
+
 /// Reader metadata that decodes a Utf8 band column as a dictionary (no per-row strings).
 pub(crate) fn dictionary_band_reader(meta: ArrowReaderMetadata, band: &str) -> ArrowReaderMetadata {
     let schema = meta.schema();
@@ -138,20 +156,7 @@ pub(crate) fn dictionary_band_reader(meta: ArrowReaderMetadata, band: &str) -> A
     if schema.field(i).data_type() != &DataType::Utf8 {
         return meta;
     }
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .enumerate()
-        .map(|(k, f)| {
-            let f = (**f).clone();
-            if k == i {
-                f.with_data_type(band_type())
-            } else {
-                f
-            }
-        })
-        .collect();
-    let hinted = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    let hinted = Arc::new(with_field_type(schema, i, band_type()));
     ArrowReaderMetadata::try_new(
         meta.metadata().clone(),
         ArrowReaderOptions::new().with_schema(hinted),

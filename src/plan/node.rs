@@ -166,8 +166,6 @@ impl PartitionOp {
 
     /// Output schema given the input's; fails on unknown columns.
     pub fn output_schema(&self, input: &SchemaRef) -> Result<SchemaRef> {
-        let fields_of =
-            |s: &Schema| -> Vec<String> { s.fields().iter().map(|f| f.name().clone()).collect() };
         match self {
             PartitionOp::Filter(p) => {
                 p.check(input)?;
@@ -176,11 +174,9 @@ impl PartitionOp {
             PartitionOp::Project(cols) => {
                 let mut fields = Vec::with_capacity(cols.len());
                 for c in cols {
-                    let f = input.field_with_name(c).map_err(|_| Error::UnknownColumn {
-                        column: c.clone(),
-                        operation: self.label(),
-                        available: fields_of(input),
-                    })?;
+                    let f = input
+                        .field_with_name(c)
+                        .map_err(|_| Error::unknown_column(c.clone(), self.label(), input))?;
                     fields.push(f.clone());
                 }
                 Ok(Arc::new(Schema::new(fields)))
@@ -188,11 +184,11 @@ impl PartitionOp {
             PartitionOp::Map(m) => {
                 for c in m.reads.iter().flatten() {
                     if input.field_with_name(c).is_err() {
-                        return Err(Error::UnknownColumn {
-                            column: c.clone(),
-                            operation: format!("map {}", m.name),
-                            available: fields_of(input),
-                        });
+                        return Err(Error::unknown_column(
+                            c.clone(),
+                            format!("map {}", m.name),
+                            input,
+                        ));
                     }
                 }
                 let mut fields: Vec<Field> = input.fields().iter().map(|f| (**f).clone()).collect();
@@ -212,13 +208,13 @@ impl PartitionOp {
                 needed.extend_from_slice(a.function.required());
                 for role in needed {
                     let name = a.columns.column(role);
-                    let f = input
-                        .field_with_name(name)
-                        .map_err(|_| Error::UnknownColumn {
-                            column: name.to_string(),
-                            operation: format!("{} (needs the {role} column)", self.label()),
-                            available: fields_of(input),
-                        })?;
+                    let f = input.field_with_name(name).map_err(|_| {
+                        Error::unknown_column(
+                            name.to_string(),
+                            format!("{} (needs the {role} column)", self.label()),
+                            input,
+                        )
+                    })?;
                     let ok = match role {
                         Role::Id => f.data_type() == &DataType::Int64,
                         Role::Band => {
@@ -481,14 +477,9 @@ mod tests {
     use super::*;
     use crate::analysis::{Nobs, StetsonJ};
 
+    /// The generator's columns, as `ColumnMap::generated()` names them.
     fn input() -> SchemaRef {
-        Arc::new(Schema::new(vec![
-            Field::new("id", DataType::Int64, false),
-            Field::new("mjd", DataType::Float64, false),
-            Field::new("flux", DataType::Float64, false),
-            Field::new("flux_err", DataType::Float64, false),
-            Field::new("band", DataType::Utf8, false),
-        ]))
+        crate::io::generate::schema()
     }
 
     fn apply(function: Arc<dyn LightcurveFunction>, bands: &[&str], id: &str) -> PartitionOp {

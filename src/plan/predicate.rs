@@ -156,13 +156,9 @@ impl Predicate {
                 b.check(schema)
             }
             Predicate::Compare { column, op, value } => {
-                let field = schema
-                    .field_with_name(column)
-                    .map_err(|_| Error::UnknownColumn {
-                        column: column.clone(),
-                        operation: format!("filter({self})"),
-                        available: schema.fields().iter().map(|f| f.name().clone()).collect(),
-                    })?;
+                let field = schema.field_with_name(column).map_err(|_| {
+                    Error::unknown_column(column.clone(), format!("filter({self})"), schema)
+                })?;
                 let dt = field.data_type();
                 let ok = match value {
                     Literal::Str(_) => is_string(dt),
@@ -191,18 +187,13 @@ impl Predicate {
             Predicate::And(a, b) => and(&a.evaluate(batch)?, &b.evaluate(batch)?)
                 .map_err(|e| Error::arrow(format!("filter({self})"), e)),
             Predicate::Compare { column, op, value } => {
-                let c = batch
-                    .column_by_name(column)
-                    .ok_or_else(|| Error::UnknownColumn {
-                        column: column.clone(),
-                        operation: format!("filter({self})"),
-                        available: batch
-                            .schema()
-                            .fields()
-                            .iter()
-                            .map(|f| f.name().clone())
-                            .collect(),
-                    })?;
+                let c = batch.column_by_name(column).ok_or_else(|| {
+                    Error::unknown_column(
+                        column.clone(),
+                        format!("filter({self})"),
+                        &batch.schema(),
+                    )
+                })?;
                 let lit: ArrayRef = match value {
                     Literal::Int(v) => Arc::new(Int64Array::from(vec![*v])),
                     Literal::Float(v) => Arc::new(Float64Array::from(vec![*v])),

@@ -520,18 +520,13 @@ pub fn pooled(
     bands: &[String],
 ) -> Result<RecordBatch> {
     let col = |name: &str| -> Result<arrow::array::ArrayRef> {
-        rows.column_by_name(name)
-            .cloned()
-            .ok_or_else(|| Error::UnknownColumn {
-                column: name.to_string(),
-                operation: "pooled structure function".into(),
-                available: rows
-                    .schema()
-                    .fields()
-                    .iter()
-                    .map(|f| f.name().clone())
-                    .collect(),
-            })
+        rows.column_by_name(name).cloned().ok_or_else(|| {
+            Error::unknown_column(
+                name.to_string(),
+                "pooled structure function",
+                &rows.schema(),
+            )
+        })
     };
     let ids = col(&columns.id)?;
     let ids = ids.as_primitive::<Int64Type>().values();
