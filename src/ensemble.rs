@@ -45,9 +45,16 @@ impl EnsembleBuilder {
         self.config().threads_per_worker = n;
         self
     }
-    /// Memory limit (bytes) of a new executor.
+    /// Memory limit (bytes) of a new executor: covers every operator of a run; shuffle
+    /// buckets and results spill to disk beyond it (see [`ExecutorConfig::memory_limit`]).
     pub fn memory_limit(mut self, bytes: usize) -> Self {
         self.config().memory_limit = Some(bytes);
+        self
+    }
+    /// Directory for spill files of a new executor (default: the system's temporary
+    /// directory).
+    pub fn spill_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.config().spill_dir = Some(dir.into());
         self
     }
     /// Use an existing executor (shared; the ensemble will never shut it down).

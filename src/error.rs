@@ -150,7 +150,8 @@ pub enum Error {
     #[error("executor is shut down")]
     ExecutorClosed,
 
-    /// A configured memory limit would be exceeded.
+    /// A configured memory limit would be exceeded by data that cannot spill (one task's
+    /// partition, or a result gathered into one batch).
     #[error("memory limit exceeded in {operation}: needs {needed} bytes, limit {limit} bytes")]
     MemoryLimit {
         /// What needed the memory.
@@ -160,6 +161,11 @@ pub enum Error {
         /// The configured limit.
         limit: usize,
     },
+
+    /// A compute was cancelled or ran past its deadline (see
+    /// [`Cancellation`](crate::Cancellation)); the executor stays usable.
+    #[error("stopped: {0}")]
+    Cancelled(String),
 
     /// An Arrow kernel failed.
     #[error("arrow error in {context}: {source}")]

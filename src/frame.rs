@@ -4,11 +4,11 @@
 use crate::analysis::structure_function::{self, SfOptions, StructureFunction};
 use crate::analysis::{FunctionRegistry, LightcurveFunction};
 use crate::error::{Error, Result};
-use crate::executor::Executor;
+use crate::executor::{Cancellation, Executor};
 use crate::explain;
-use crate::io::{ColumnMap, IdKey};
+use crate::io::{write_csv_stream, write_parquet_stream, ColumnMap, IdKey, IfExists};
 use crate::optimizer::{OptimizedPlan, Optimizer};
-use crate::physical::{PhysicalPlan, RunMetrics};
+use crate::physical::{PhysicalPlan, ResultStream, RunMetrics};
 use crate::plan::{
     AggregateNode, ApplySpec, BatchMode, LogicalPlan, MapFunction, PartitionOp, PlanNode, Predicate,
 };
@@ -36,6 +36,7 @@ pub struct Frame {
     columns: ColumnMap,
     bands: Arc<Vec<String>>,
     id_key: IdKey,
+    cancel: Cancellation,
 }
 
 impl std::fmt::Debug for Frame {
@@ -62,6 +63,7 @@ impl Frame {
             columns,
             bands,
             id_key,
+            cancel: Cancellation::new(),
         }
     }
 
@@ -224,6 +226,26 @@ impl Frame {
         Ok(self.optimize()?.warnings())
     }
 
+    /// The same frame, whose computes stop when `cancel` is cancelled or its deadline
+    /// passes ([`Error::Cancelled`]); the executor stays usable for other computes.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// use std::time::Duration;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(4))?;
+    /// let frame = ens.source()?.batch_named("stetson_j")?;
+    /// let limited = frame.with_cancellation(Cancellation::new().timeout(Duration::from_secs(60)));
+    /// let sj = limited.compute()?;
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn with_cancellation(&self, cancel: Cancellation) -> Frame {
+        Frame {
+            cancel,
+            ..self.clone()
+        }
+    }
+
     /// Runs the plan and returns the result, one batch in id order.
     pub fn compute(&self) -> Result<RecordBatch> {
         Ok(self.compute_with_metrics()?.0)
@@ -231,11 +253,83 @@ impl Frame {
 
     /// Runs the plan and returns the result with rows in/out and per-stage timings. The
     /// id column carries the source's ids: `UInt64` for a `UInt64` source, else `Int64`.
+    ///
+    /// Under a memory limit, a result larger than the limit fails with
+    /// [`Error::MemoryLimit`]; [`Frame::compute_stream`] and [`Frame::write_parquet`] handle
+    /// results of any size.
     pub fn compute_with_metrics(&self) -> Result<(RecordBatch, RunMetrics)> {
-        let optimized = self.optimize()?;
-        let physical = PhysicalPlan::from_logical(&optimized.plan)?;
-        let (batch, metrics) = physical.execute(&self.executor)?;
+        let physical = self.physical()?;
+        let (batch, metrics) = physical.execute_with(&self.executor, &self.cancel)?;
         Ok((self.id_key.restore(batch, &self.columns.id)?, metrics))
+    }
+
+    /// Runs the plan and returns the result as an iterator of batches (up to
+    /// [`CHUNK_ROWS`](crate::physical::CHUNK_ROWS) rows each), in the same id order and with
+    /// the same rows as [`Frame::compute`]. Only one chunk per partition is in memory at a
+    /// time; under a memory limit the rest waits in spill files, removed when the stream
+    /// is dropped.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(4))?;
+    /// let mut rows = 0;
+    /// for batch in ens.source()?.batch_named("stetson_j")?.compute_stream()? {
+    ///     rows += batch?.num_rows();
+    /// }
+    /// assert_eq!(rows, 15);
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn compute_stream(&self) -> Result<ResultStream> {
+        let physical = self.physical()?;
+        let (stream, _) = physical.execute_stream(&self.executor, &self.cancel)?;
+        if self.id_key == IdKey::Int64 {
+            return Ok(stream);
+        }
+        let (key, id) = (self.id_key, self.columns.id.clone());
+        let schema = key
+            .restore(RecordBatch::new_empty(stream.schema()), &id)?
+            .schema();
+        Ok(stream.map_batches(schema, Box::new(move |b| key.restore(b, &id))))
+    }
+
+    /// Runs the plan and writes the result to a Parquet file (zstd) as it streams, so the
+    /// result never has to fit in memory. The file appears whole or not at all; an
+    /// existing file is replaced or kept as `if_exists` says. Returns the rows written.
+    pub fn write_parquet(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        if_exists: IfExists,
+    ) -> Result<u64> {
+        let stream = self.compute_stream()?;
+        let schema = stream.schema();
+        let mut rows = 0u64;
+        let counted = stream.inspect(|b| {
+            if let Ok(b) = b {
+                rows += b.num_rows() as u64;
+            }
+        });
+        write_parquet_stream(path, &schema, counted, if_exists)?;
+        Ok(rows)
+    }
+
+    /// [`Frame::write_parquet`] as CSV (see [`write_csv_stream`](crate::io::write_csv_stream)).
+    pub fn write_csv(&self, path: impl AsRef<std::path::Path>, if_exists: IfExists) -> Result<u64> {
+        let stream = self.compute_stream()?;
+        let schema = stream.schema();
+        let mut rows = 0u64;
+        let counted = stream.inspect(|b| {
+            if let Ok(b) = b {
+                rows += b.num_rows() as u64;
+            }
+        });
+        write_csv_stream(path, &schema, counted, if_exists)?;
+        Ok(rows)
+    }
+
+    fn physical(&self) -> Result<PhysicalPlan> {
+        let optimized = self.optimize()?;
+        PhysicalPlan::from_logical(&optimized.plan)
     }
 }
 

@@ -39,11 +39,13 @@ pub mod rng;
 pub use analysis::{closure_function, FunctionRegistry, LightcurveFunction};
 pub use ensemble::{ColumnInfo, Ensemble, EnsembleBuilder, EnsembleInfo, TableInfo};
 pub use error::{Error, Result};
-pub use executor::{Executor, ExecutorConfig, ExecutorInfo, ExecutorStatus};
+pub use executor::{
+    Cancellation, Executor, ExecutorConfig, ExecutorInfo, ExecutorStatus, MemoryPool,
+};
 pub use frame::Frame;
 pub use io::{ColumnMap, Partitioning, Role};
 pub use lightcurve::LightcurveView;
-pub use physical::RunMetrics;
+pub use physical::{ResultStream, RunMetrics};
 pub use plan::{col, BatchMode, Predicate};
 
 /// The names most programs need, in one import: `use lsstseries::prelude::*;`.
@@ -61,9 +63,10 @@ pub mod prelude {
         closure_function, BandScope, Feature, FeatureSet, FunctionRegistry, LightcurveFunction,
         Periodogram,
     };
+    pub use crate::io::IfExists;
     pub use crate::plan::{col, BatchMode, MapFunction, Predicate};
     pub use crate::{
-        ColumnMap, Ensemble, Error, Executor, ExecutorConfig, Frame, LightcurveView, Partitioning,
-        Result, Role,
+        Cancellation, ColumnMap, Ensemble, Error, Executor, ExecutorConfig, Frame, LightcurveView,
+        Partitioning, Result, Role,
     };
 }

@@ -3,17 +3,21 @@
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use lsstseries::analysis::structure_function::{Binning, Bootstrap, Estimator, SfOptions};
+use lsstseries::format::human_bytes;
 use lsstseries::io::generate::{generate, GeneratorConfig};
 use lsstseries::io::{
-    parse_size, write_csv_with, write_parquet_with, IfExists, SourceOptions, SourcePaths,
+    parse_size, write_csv_stream, write_parquet_stream, IfExists, SourceOptions, SourcePaths,
 };
-use lsstseries::{BatchMode, ColumnMap, Ensemble, Error, FunctionRegistry, Partitioning};
+use lsstseries::{
+    BatchMode, Cancellation, ColumnMap, Ensemble, Error, Frame, FunctionRegistry, Partitioning,
+    ResultStream, RunMetrics,
+};
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Shown after the command list of `lsstseries --help`: the options most runs need, in one
 /// place (each command's own `--help` has the full list).
@@ -139,6 +143,19 @@ struct SourceArgs {
     /// Worker threads (default: all cores)
     #[arg(long, value_name = "N", help_heading = "Partitions and run")]
     threads: Option<usize>,
+    /// Most memory one run may hold (256MB, 4GiB): partitions in flight, shuffle buckets
+    /// and results; beyond it buckets and results spill to disk (default: no limit)
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory_limit,
+          help_heading = "Partitions and run")]
+    memory_limit: Option<usize>,
+    /// Directory for spill files (default: the system's temporary directory); a
+    /// subdirectory per run is removed when the run ends
+    #[arg(long, value_name = "DIR", help_heading = "Partitions and run")]
+    spill_dir: Option<PathBuf>,
+    /// Stop the compute after this long (90s, 5m, 1h, 250ms) with an error
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration,
+          help_heading = "Partitions and run")]
+    timeout: Option<Duration>,
 }
 
 /// Where batch and sf2 write their result.
@@ -263,6 +280,33 @@ fn parse_partition_size(s: &str) -> Result<usize, String> {
     parse_size(s).map_err(reason)
 }
 
+fn parse_memory_limit(s: &str) -> Result<usize, String> {
+    match parse_size(s).map_err(reason)? {
+        0 => Err("a memory limit must be more than 0 bytes".into()),
+        n => Ok(n),
+    }
+}
+
+/// A duration: a number with a unit (ms, s, m, h), or plain seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| "expected a duration such as 90s, 5m, 1h or 250ms".to_string())?;
+    let seconds = match unit.trim() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        other => return Err(format!("unknown unit '{other}'; use ms, s, m or h")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("duration '{s}' is out of range"))
+}
+
 /// The library's message without its "invalid argument:" prefix: clap already says
 /// "invalid value 'V' for '--option'".
 fn reason(e: Error) -> String {
@@ -322,10 +366,17 @@ impl SourceArgs {
             (None, Some(n)) => Partitioning::Count(n),
             (None, None) => Partitioning::RowGroups,
         };
-        let mut ens = match self.threads {
-            Some(n) if n > 0 => Ensemble::builder().n_workers(n).build()?,
-            _ => Ensemble::new()?,
-        };
+        let mut builder = Ensemble::builder();
+        if let Some(n) = self.threads.filter(|&n| n > 0) {
+            builder = builder.n_workers(n);
+        }
+        if let Some(limit) = self.memory_limit {
+            builder = builder.memory_limit(limit);
+        }
+        if let Some(dir) = &self.spill_dir {
+            builder = builder.spill_dir(dir);
+        }
+        let mut ens = builder.build()?;
         let mut options = SourceOptions::new(self.column_map(), partitioning);
         options.bands = self.bands.as_ref().map(|b| b.0.clone());
         ens.from_parquet_with(SourcePaths::new(paths), options)?;
@@ -416,15 +467,17 @@ impl OutArgs {
 
     /// Writes whole or not at all; without `--overwrite`, an output that appeared since
     /// [`OutArgs::check`] (another run) is kept, not replaced.
-    fn write(&self, result: &arrow::array::RecordBatch) -> Result<(), Error> {
+    /// Writes the result as it streams (it never has to fit in memory whole).
+    fn write(&self, result: &mut ResultStream) -> Result<(), Error> {
         let if_exists = if self.overwrite {
             IfExists::Replace
         } else {
             IfExists::Refuse
         };
+        let schema = result.schema();
         let written = match self.out.extension().and_then(|e| e.to_str()) {
-            Some("parquet") => write_parquet_with(&self.out, result, if_exists),
-            _ => write_csv_with(&self.out, result, if_exists),
+            Some("parquet") => write_parquet_stream(&self.out, &schema, result, if_exists),
+            _ => write_csv_stream(&self.out, &schema, result, if_exists),
         };
         match written {
             Err(Error::Io { source, .. })
@@ -465,6 +518,29 @@ macro_rules! note {
     ($($arg:tt)*) => {{
         let _ = writeln!(std::io::stderr(), $($arg)*);
     }};
+}
+
+impl SourceArgs {
+    /// `frame` with the --timeout deadline, counted from now.
+    fn cancellable(&self, frame: Frame) -> Frame {
+        match self.timeout {
+            Some(t) => frame.with_cancellation(Cancellation::new().timeout(t)),
+            None => frame,
+        }
+    }
+}
+
+/// Under --memory-limit, says on stderr what the run held at most and what it spilled.
+fn note_memory(source: &SourceArgs, metrics: &RunMetrics) {
+    if let Some(limit) = source.memory_limit {
+        note!(
+            "memory: peak {} of {} limit; spilled {} in {} file(s)",
+            human_bytes(metrics.peak_memory),
+            human_bytes(limit),
+            human_bytes(metrics.bytes_spilled),
+            metrics.spill_files
+        );
+    }
 }
 
 fn run(command: Command) -> Result<(), Failure> {
@@ -518,8 +594,9 @@ fn run(command: Command) -> Result<(), Failure> {
             for w in frame.warnings()? {
                 note!("warning: {w}");
             }
-            let (result, metrics) = frame.compute_with_metrics()?;
-            out.write(&result)?;
+            let mut result = source.cancellable(frame).compute_stream()?;
+            out.write(&mut result)?;
+            let metrics = result.metrics();
             let secs = t0.elapsed().as_secs_f64();
             note!(
                 "{function}: {} rows in, {} result rows out, {} stage(s), {} tasks, {:.3} s ({:.0} rows/s) -> {}",
@@ -531,6 +608,7 @@ fn run(command: Command) -> Result<(), Failure> {
                 metrics.rows_in as f64 / secs,
                 out.out.display()
             );
+            note_memory(&source, metrics);
         }
         Command::Sf2(a) => {
             let mut options = SfOptions {
@@ -559,15 +637,16 @@ fn run(command: Command) -> Result<(), Failure> {
             } else {
                 source.structure_function(&options)?
             };
-            let result = frame.compute()?;
-            a.out.write(&result)?;
+            let mut result = a.source.cancellable(frame).compute_stream()?;
+            a.out.write(&mut result)?;
             note!(
                 "sf2 ({}): {} rows -> {} in {:.3} s",
                 options.estimator.name(),
-                result.num_rows(),
+                result.metrics().rows_out,
                 a.out.out.display(),
                 t0.elapsed().as_secs_f64()
             );
+            note_memory(&a.source, result.metrics());
         }
         Command::Generate(a) => {
             let cfg = GeneratorConfig {

@@ -21,7 +21,7 @@ pub struct ExecutorInfo {
     pub threads_per_worker: usize,
     /// Threads in all.
     pub total_threads: usize,
-    /// Configured memory limit for shuffle buffers, bytes.
+    /// Configured memory limit of a run, bytes (every operator; buffers spill beyond it).
     pub memory_limit: Option<usize>,
     /// Physical memory of the machine, bytes, where the OS tells.
     pub system_memory: Option<usize>,

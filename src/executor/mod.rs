@@ -5,9 +5,13 @@
 //! A task is a whole partition (never one lightcurve). A panicking task is caught and
 //! returned as that task's error; the pool keeps running.
 
+mod cancel;
 mod info;
+mod memory;
 
+pub use cancel::Cancellation;
 pub use info::{ExecutorInfo, ExecutorStatus};
+pub use memory::{MemoryPool, TaskReservation};
 
 use crate::error::{Error, Result};
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
@@ -37,8 +41,13 @@ pub struct ExecutorConfig {
     pub workers: usize,
     /// Threads in each worker.
     pub threads_per_worker: usize,
-    /// Upper bound on bytes a run may hold at once in shuffle buffers; `None` = no limit.
+    /// Upper bound on bytes one run may hold at once, over every operator (partitions in
+    /// flight, shuffle buckets, gathered results); shuffle buckets and results spill to
+    /// `spill_dir` beyond it. `None` = no limit.
     pub memory_limit: Option<usize>,
+    /// Where runs write spill files (a fresh subdirectory per run, removed afterwards);
+    /// `None` = the system's temporary directory.
+    pub spill_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ExecutorConfig {
@@ -48,6 +57,7 @@ impl Default for ExecutorConfig {
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             threads_per_worker: 1,
             memory_limit: None,
+            spill_dir: None,
         }
     }
 }
@@ -66,6 +76,11 @@ impl ExecutorConfig {
     /// Sets a memory limit in bytes.
     pub fn memory_limit(mut self, bytes: usize) -> Self {
         self.memory_limit = Some(bytes);
+        self
+    }
+    /// Sets the directory for spill files.
+    pub fn spill_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.spill_dir = Some(dir.into());
         self
     }
     /// Threads in the pool.

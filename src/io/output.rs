@@ -51,16 +51,69 @@ pub fn write_csv_with(
     write_atomically(path, if_exists, |file| write_csv_to(path, file, batch))
 }
 
+/// Writes a stream of batches (all of `schema`, e.g. those of `Frame::compute_stream`) as
+/// one CSV file, batch by batch: memory
+/// holds one batch at a time. The file appears whole or not at all: an error from the
+/// stream leaves no output.
+pub fn write_csv_stream(
+    path: impl AsRef<Path>,
+    schema: &Schema,
+    batches: impl IntoIterator<Item = Result<RecordBatch>>,
+    if_exists: IfExists,
+) -> Result<()> {
+    let path = path.as_ref();
+    write_atomically(path, if_exists, |file| {
+        let mut w = BufWriter::new(file);
+        write_csv_header(path, &mut w, schema)?;
+        for batch in batches {
+            write_csv_rows(path, &mut w, &batch?)?;
+        }
+        w.flush().map_err(|e| Error::io(path, e))
+    })
+}
+
+/// Writes a stream of batches as one Parquet file (zstd), batch by batch; the file appears
+/// whole or not at all.
+pub fn write_parquet_stream(
+    path: impl AsRef<Path>,
+    schema: &Schema,
+    batches: impl IntoIterator<Item = Result<RecordBatch>>,
+    if_exists: IfExists,
+) -> Result<()> {
+    let path = path.as_ref();
+    let io = |e: parquet::errors::ParquetError| Error::io(path, std::io::Error::other(e));
+    write_atomically(path, if_exists, |file| {
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .build();
+        let mut w =
+            ArrowWriter::try_new(file, Arc::new(schema.clone()), Some(props)).map_err(io)?;
+        for batch in batches {
+            w.write(&batch?).map_err(io)?;
+        }
+        w.close().map_err(io)?;
+        Ok(())
+    })
+}
+
 fn write_csv_to(path: &Path, file: &File, batch: &RecordBatch) -> Result<()> {
     let mut w = BufWriter::new(file);
-    let io = |e| Error::io(path, e);
-    let schema = batch.schema();
+    write_csv_header(path, &mut w, &batch.schema())?;
+    write_csv_rows(path, &mut w, batch)?;
+    w.flush().map_err(|e| Error::io(path, e))
+}
+
+fn write_csv_header(path: &Path, w: &mut impl Write, schema: &Schema) -> Result<()> {
     let header: Vec<String> = schema
         .fields()
         .iter()
         .map(|f| csv_field(f.name()))
         .collect();
-    writeln!(w, "{}", header.join(",")).map_err(io)?;
+    writeln!(w, "{}", header.join(",")).map_err(|e| Error::io(path, e))
+}
+
+fn write_csv_rows(path: &Path, w: &mut impl Write, batch: &RecordBatch) -> Result<()> {
+    let io = |e| Error::io(path, e);
     let columns: Vec<_> = batch
         .columns()
         .iter()
@@ -97,7 +150,7 @@ fn write_csv_to(path: &Path, file: &File, batch: &RecordBatch) -> Result<()> {
         line.push('\n');
         w.write_all(line.as_bytes()).map_err(io)?;
     }
-    w.flush().map_err(io)
+    Ok(())
 }
 
 fn push_float(line: &mut String, v: f64) {
@@ -170,25 +223,15 @@ pub fn write_parquet(path: impl AsRef<Path>, batch: &RecordBatch) -> Result<()> 
     write_parquet_with(path, batch, IfExists::Replace)
 }
 
-/// Writes `batch` as one Parquet file (snappy). The file appears whole or not at all.
+/// Writes `batch` as one Parquet file (zstd). The file appears whole or not at all.
 pub fn write_parquet_with(
     path: impl AsRef<Path>,
     batch: &RecordBatch,
     if_exists: IfExists,
 ) -> Result<()> {
-    let path = path.as_ref();
     // A failed write is an I/O error on the output ("cannot access"), not a Parquet file
     // that cannot be read.
-    let io = |e: parquet::errors::ParquetError| Error::io(path, std::io::Error::other(e));
-    write_atomically(path, if_exists, |file| {
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::default()))
-            .build();
-        let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(io)?;
-        w.write(batch).map_err(io)?;
-        w.close().map_err(io)?;
-        Ok(())
-    })
+    write_parquet_stream(path, &batch.schema(), [Ok(batch.clone())], if_exists)
 }
 
 /// Distinguishes temporary files of one process (threads may write concurrently).

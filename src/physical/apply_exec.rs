@@ -2,6 +2,7 @@
 
 use crate::analysis::Rows;
 use crate::error::{Error, Result};
+use crate::executor::Cancellation;
 use crate::lightcurve::LightcurveBatch;
 use crate::plan::ApplySpec;
 use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
@@ -9,8 +10,14 @@ use arrow::datatypes::{DataType, SchemaRef};
 use std::sync::Arc;
 
 /// One output row per lightcurve of `batch` (per piece, if lightcurves are split), or any
-/// number for [`Rows::Many`] functions, in id order.
-pub fn apply(batch: &RecordBatch, spec: &ApplySpec, schema: &SchemaRef) -> Result<RecordBatch> {
+/// number for [`Rows::Many`] functions, in id order. Checks `cancel` every few lightcurves,
+/// so one long partition does not hold a cancelled run.
+pub fn apply(
+    batch: &RecordBatch,
+    spec: &ApplySpec,
+    schema: &SchemaRef,
+    cancel: &Cancellation,
+) -> Result<RecordBatch> {
     let f = spec.function.as_ref();
     let lcs = LightcurveBatch::new(batch, &spec.columns, &spec.bands, f.required())?;
     let n_out = schema.fields().len() - 1;
@@ -19,6 +26,9 @@ pub fn apply(batch: &RecordBatch, spec: &ApplySpec, schema: &SchemaRef) -> Resul
     let mut ids = Vec::with_capacity(n);
     let mut values: Vec<f64> = Vec::with_capacity(n * n_out);
     for k in 0..n {
+        if k % 64 == 63 {
+            cancel.check()?;
+        }
         let lc = lcs.get(k);
         let before = values.len();
         f.evaluate(&lc, &mut values);

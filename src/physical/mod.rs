@@ -14,14 +14,18 @@ mod project_exec;
 mod sanity_check;
 mod scan_exec;
 mod shuffle_exec;
+mod spill;
 
-pub(crate) use shuffle_exec::ShuffleStore;
+pub use collect_exec::{BatchMap, ResultStream, CHUNK_ROWS};
 
 use crate::error::{Error, Result};
-use crate::executor::Executor;
+use crate::executor::{Cancellation, Executor, MemoryPool};
 use crate::plan::{LogicalPlan, PartitionOp, PlanNode, ScanNode};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
+use collect_exec::ResultStore;
+use shuffle_exec::ShuffleStore;
+use spill::SpillDir;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -146,8 +150,15 @@ pub struct RunMetrics {
     pub rows_out: u64,
     /// Bytes moved through shuffles.
     pub bytes_shuffled: usize,
-    /// Most bytes held in shuffle buckets at once, per shuffle, summed.
+    /// Most bytes held in shuffle buckets in memory at once, per shuffle, summed.
     pub peak_shuffle_bytes: usize,
+    /// Most bytes reserved at once over every operator of the run (partitions in flight,
+    /// buckets, results), as counted by the run's memory pool.
+    pub peak_memory: usize,
+    /// Bytes written to spill files (their size in memory).
+    pub bytes_spilled: usize,
+    /// Spill files written.
+    pub spill_files: usize,
     /// Wall time of the run.
     pub wall: Duration,
 }
@@ -240,28 +251,92 @@ impl PhysicalPlan {
         self.stages.iter().map(|s| s.tasks()).sum()
     }
 
-    /// Runs the stages on `executor` and returns the result in id order.
+    /// Runs the stages on `executor` and returns the result in id order, as one batch.
     pub fn execute(&self, executor: &Executor) -> Result<(RecordBatch, RunMetrics)> {
+        self.execute_with(executor, &Cancellation::new())
+    }
+
+    /// [`PhysicalPlan::execute`], stopping early when `cancel` says so.
+    pub fn execute_with(
+        &self,
+        executor: &Executor,
+        cancel: &Cancellation,
+    ) -> Result<(RecordBatch, RunMetrics)> {
+        let (ctx, mut metrics) = self.run(executor, cancel)?;
+        let result = ctx.results.take_batch(&ctx)?;
+        let result = match &self.aggregate {
+            Some(a) => a.call(&result)?,
+            None => result,
+        };
+        metrics.rows_out = result.num_rows() as u64;
+        ctx.finish(&mut metrics);
+        Ok((result, metrics))
+    }
+
+    /// Runs the stages and returns the result as a stream of batches in id order; results
+    /// larger than the memory limit stay in spill files until read.
+    pub fn execute_stream(
+        &self,
+        executor: &Executor,
+        cancel: &Cancellation,
+    ) -> Result<(ResultStream, RunMetrics)> {
+        let (ctx, mut metrics) = self.run(executor, cancel)?;
+        let ctx = Arc::new(ctx);
+        let stream = match &self.aggregate {
+            Some(a) => {
+                let result = a.call(&ctx.results.take_batch(&ctx)?)?;
+                let store = ResultStore::new(1, result.schema(), None);
+                store.push(0, result, &ctx)?;
+                store.take_stream(ctx.clone())?
+            }
+            None => ctx.results.take_stream(ctx.clone())?,
+        };
+        ctx.finish(&mut metrics);
+        let mut stream = stream;
+        stream.set_metrics(RunMetrics {
+            rows_out: 0,
+            ..metrics.clone()
+        });
+        Ok((stream, metrics))
+    }
+
+    /// Runs every stage; the last one's outputs wait in the context's result store.
+    fn run(&self, executor: &Executor, cancel: &Cancellation) -> Result<(RunContext, RunMetrics)> {
         let started = Instant::now();
-        let n_shuffles = self
+        let config = executor.config();
+        let stores = self
             .stages
             .iter()
-            .filter(|s| matches!(s.output, StageOutput::Shuffle { .. }))
-            .count();
-        let stores: Arc<Vec<ShuffleStore>> =
-            Arc::new((0..n_shuffles).map(|_| ShuffleStore::default()).collect());
-        let limit = executor.config().memory_limit;
+            .filter_map(|s| match &s.output {
+                StageOutput::Shuffle { partitions, .. } => {
+                    Some(ShuffleStore::new(*partitions, s.output_schema()))
+                }
+                StageOutput::Collect => None,
+            })
+            .collect();
+        let last_tasks = self.stages.last().map_or(0, Stage::tasks);
+        let last_schema = self
+            .stages
+            .last()
+            .map_or_else(|| self.schema.clone(), Stage::output_schema);
+        let ctx = Arc::new(RunContext {
+            pool: MemoryPool::new(config.memory_limit),
+            spill: SpillDir::new(config.spill_dir.as_deref()),
+            stores,
+            results: ResultStore::new(last_tasks, last_schema, self.id_column.clone()),
+            cancel: cancel.clone(),
+        });
         let mut metrics = RunMetrics::default();
-        let mut collected: Vec<RecordBatch> = Vec::new();
         for (si, stage) in self.stages.iter().enumerate() {
+            cancel.check()?;
             let label = self.stage_label(si);
             let stage_start = Instant::now();
-            let shared = Arc::new(stage.clone());
+            let shared = Arc::new((stage.clone(), label.clone()));
             let tasks: Vec<_> = (0..stage.tasks())
                 .map(|i| {
                     let st = shared.clone();
-                    let stores = stores.clone();
-                    move || run_task(&st, i, &stores, limit)
+                    let ctx = ctx.clone();
+                    move || run_task(&st.0, &st.1, i, &ctx)
                 })
                 .collect();
             let results = executor.run(tasks)?;
@@ -271,18 +346,31 @@ impl PhysicalPlan {
                 ..Default::default()
             };
             let mut durations = Vec::with_capacity(results.len());
+            let mut first_error = None;
             for (i, r) in results.into_iter().enumerate() {
-                let out = r.map_err(|message| Error::Task {
-                    operation: label.clone(),
-                    partition: i,
-                    message,
-                })??;
+                let out = match r {
+                    Ok(Ok(out)) => out,
+                    // A cancelled run reports why it stopped, not the first task it stopped.
+                    Ok(Err(e @ Error::Cancelled(_))) => return Err(e),
+                    Ok(Err(e)) => {
+                        first_error.get_or_insert(e);
+                        continue;
+                    }
+                    Err(message) => {
+                        first_error.get_or_insert(Error::Task {
+                            operation: label.clone(),
+                            partition: i,
+                            message,
+                        });
+                        continue;
+                    }
+                };
                 m.rows_in += out.rows_in;
                 m.rows_out += out.rows_out;
                 durations.push(out.elapsed);
-                if let Some(b) = out.batch {
-                    collected.push(b);
-                }
+            }
+            if let Some(e) = first_error {
+                return Err(e);
             }
             durations.sort();
             if !durations.is_empty() {
@@ -297,66 +385,99 @@ impl PhysicalPlan {
             }
             metrics.stages.push(m);
         }
-        let result = match &self.id_column {
-            Some(id) => collect_exec::collect(&collected, &self.schema, id)?,
-            None => arrow::compute::concat_batches(&self.schema, &collected)
-                .map_err(|e| Error::arrow("collect", e))?,
-        };
-        let result = match &self.aggregate {
-            Some(a) => a.call(&result)?,
-            None => result,
-        };
-        metrics.rows_out = result.num_rows() as u64;
-        metrics.bytes_shuffled = stores.iter().map(|s| s.bytes_shuffled()).sum();
-        metrics.peak_shuffle_bytes = stores.iter().map(|s| s.peak_bytes()).sum();
+        cancel.check()?;
         metrics.wall = started.elapsed();
-        Ok((result, metrics))
+        let ctx = Arc::try_unwrap(ctx).map_err(|_| Error::Task {
+            operation: "run".into(),
+            partition: 0,
+            message: "a task outlived its stage".into(),
+        })?;
+        Ok((ctx, metrics))
+    }
+}
+
+/// What one run holds while it runs: its memory budget, spill directory, shuffle buckets,
+/// results and cancellation flag. Dropping it removes the spill files.
+#[derive(Debug)]
+pub struct RunContext {
+    pool: MemoryPool,
+    spill: SpillDir,
+    stores: Vec<ShuffleStore>,
+    results: ResultStore,
+    cancel: Cancellation,
+}
+
+impl RunContext {
+    /// Spills every buffer still in memory, so a task can have its room.
+    fn make_room(&self) -> Result<()> {
+        for store in &self.stores {
+            store.spill_all(&self.pool, &self.spill)?;
+        }
+        self.results.spill_all(self)
+    }
+
+    fn finish(&self, metrics: &mut RunMetrics) {
+        metrics.bytes_shuffled = self.stores.iter().map(|s| s.bytes_shuffled()).sum();
+        metrics.peak_shuffle_bytes = self.stores.iter().map(|s| s.peak_bytes()).sum();
+        metrics.peak_memory = self.pool.peak();
+        metrics.bytes_spilled = self.spill.bytes();
+        metrics.spill_files = self.spill.files();
     }
 }
 
 struct TaskOutput {
     rows_in: u64,
     rows_out: u64,
-    batch: Option<RecordBatch>,
     elapsed: Duration,
 }
 
-fn run_task(
-    stage: &Stage,
-    index: usize,
-    stores: &[ShuffleStore],
-    limit: Option<usize>,
-) -> Result<TaskOutput> {
+fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Result<TaskOutput> {
+    ctx.cancel.check()?;
     let t0 = Instant::now();
+    let estimate = match &stage.input {
+        StageInput::Scan(scan) => scan_exec::estimated_bytes(scan, index),
+        StageInput::Shuffle { shuffle, .. } => ctx.stores[*shuffle].target_bytes(index),
+    };
+    let operation = format!("{label} on partition {index}");
+    let mut reserved = ctx.pool.admit_task(estimate, &operation);
+    ctx.cancel.check()?;
+    let make_room = || ctx.make_room();
     let mut batch = match &stage.input {
         StageInput::Scan(scan) => scan_exec::read_partition(scan, index)?,
-        StageInput::Shuffle { shuffle, .. } => stores[*shuffle].read(index, &stage.input_schema)?,
+        StageInput::Shuffle { shuffle, .. } => ctx.stores[*shuffle].read(index, &ctx.pool)?,
     };
+    let mut held = batch.get_array_memory_size();
+    reserved.resize(held, make_room)?;
     let rows_in = batch.num_rows() as u64;
     for (op, schema) in stage.ops() {
-        batch = match op {
+        ctx.cancel.check()?;
+        let out = match op {
             PartitionOp::Filter(p) => filter_exec::filter(&batch, p)?,
             PartitionOp::Project(_) => project_exec::project(&batch, schema)?,
             PartitionOp::Map(m) => m.call(&batch, schema)?,
-            PartitionOp::Apply(spec) => apply_exec::apply(&batch, spec, schema)?,
+            PartitionOp::Apply(spec) => apply_exec::apply(&batch, spec, schema, &ctx.cancel)?,
         };
+        // Input and output are alive together for a moment.
+        let out_bytes = out.get_array_memory_size();
+        reserved.resize(held + out_bytes, make_room)?;
+        batch = out;
+        held = out_bytes;
+        reserved.resize(held, make_room)?;
     }
     let rows_out = batch.num_rows() as u64;
-    let batch = match &stage.output {
+    match &stage.output {
         StageOutput::Shuffle {
-            shuffle,
-            partitions,
-            id_column,
-        } => {
-            stores[*shuffle].write(&batch, id_column, *partitions, index, limit)?;
-            None
+            shuffle, id_column, ..
+        } => ctx.stores[*shuffle].write(&batch, id_column, index, &ctx.pool, &ctx.spill)?,
+        StageOutput::Collect => {
+            // The result store reserves its own copy; the task's share goes first.
+            drop(reserved);
+            ctx.results.push(index, batch, ctx)?;
         }
-        StageOutput::Collect => Some(batch),
-    };
+    }
     Ok(TaskOutput {
         rows_in,
         rows_out,
-        batch,
         elapsed: t0.elapsed(),
     })
 }

@@ -1,13 +1,19 @@
 //! Regrouping rows by object id: writers split each partition into buckets by a fixed hash
-//! of the id; readers take their bucket from every writer. The buckets wait in a concurrent
-//! map keyed by target partition, so writers never contend on one lock.
+//! of the id; readers take their bucket from every writer.
+//!
+//! Buckets stay in memory while the run's [`MemoryPool`] has room and go to a spill file
+//! (Arrow IPC) otherwise: a writer that cannot reserve its output writes it straight to a
+//! file, and a task that needs room makes the store spill what it holds. Readers get the
+//! same rows in the same order either way.
 
+use super::spill::{SpillDir, SpillFile};
 use crate::error::{Error, Result};
+use crate::executor::MemoryPool;
 use arrow::array::{AsArray, RecordBatch, UInt32Array};
 use arrow::compute::{concat_batches, take_record_batch};
 use arrow::datatypes::{Int64Type, SchemaRef};
-use dashmap::DashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Stable across runs and machines (a plan shipped elsewhere routes the same way).
 #[inline]
@@ -21,24 +27,58 @@ pub fn partition_of(id: i64, n: usize) -> usize {
     (x % n as u64) as usize
 }
 
+/// Where one writer's bucket for one target is.
+#[derive(Debug)]
+enum Location {
+    Memory { batch: RecordBatch, bytes: usize },
+    Spilled { file: Arc<SpillFile>, index: usize },
+}
+
+#[derive(Debug)]
+struct Part {
+    /// The writing (source) partition: readers concatenate in this order.
+    src: usize,
+    /// Bytes of the part in memory (what a reader will hold).
+    bytes: usize,
+    location: Location,
+}
+
 /// Buckets in flight between the two sides of one shuffle.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ShuffleStore {
-    buckets: DashMap<usize, Vec<(usize, RecordBatch)>>,
-    bytes: AtomicUsize,
+    /// Parts per target partition.
+    targets: Mutex<Vec<Vec<Part>>>,
+    schema: SchemaRef,
+    in_memory: AtomicUsize,
     peak: AtomicUsize,
     total: AtomicUsize,
 }
 
 impl ShuffleStore {
-    /// Splits `batch` (from source partition `src`) into `n` buckets by id.
+    /// A store for `partitions` targets of rows with `schema`.
+    pub fn new(partitions: usize, schema: SchemaRef) -> Self {
+        ShuffleStore {
+            targets: Mutex::new((0..partitions).map(|_| Vec::new()).collect()),
+            schema,
+            in_memory: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+            total: AtomicUsize::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Vec<Part>>> {
+        self.targets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Splits `batch` (from source partition `src`) into buckets by id. Linear in the rows,
+    /// whatever the number of targets: rows are ordered by target, then cut into runs.
     pub fn write(
         &self,
         batch: &RecordBatch,
         id_column: &str,
-        n: usize,
         src: usize,
-        limit: Option<usize>,
+        pool: &MemoryPool,
+        spill: &SpillDir,
     ) -> Result<()> {
         let ids = batch
             .column_by_name(id_column)
@@ -48,50 +88,145 @@ impl ShuffleStore {
                     "shuffle: id column '{id_column}' missing or not Int64"
                 ))
             })?;
-        let mut indices: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for (i, &id) in ids.values().iter().enumerate() {
-            indices[partition_of(id, n)].push(i as u32);
+        let n = self.lock().len();
+        let targets: Vec<u32> = ids
+            .values()
+            .iter()
+            .map(|&id| partition_of(id, n) as u32)
+            .collect();
+        let mut order: Vec<u32> = (0..targets.len() as u32).collect();
+        order.sort_by_key(|&i| targets[i as usize]);
+        let mut groups: Vec<(usize, &[u32])> = Vec::new();
+        let mut start = 0;
+        while start < order.len() {
+            let t = targets[order[start] as usize];
+            let len = order[start..]
+                .iter()
+                .position(|&i| targets[i as usize] != t)
+                .unwrap_or(order.len() - start);
+            groups.push((t as usize, &order[start..start + len]));
+            start += len;
         }
-        for (target, idx) in indices.into_iter().enumerate() {
-            if idx.is_empty() {
-                continue;
+        let take = |rows: &[u32]| {
+            take_record_batch(batch, &UInt32Array::from(rows.to_vec()))
+                .map_err(|e| Error::arrow("shuffle write", e))
+        };
+        let estimate = batch.get_array_memory_size();
+        let mut parts = Vec::with_capacity(groups.len());
+        if pool.try_reserve_buffer(estimate) {
+            let mut held = 0;
+            for &(target, rows) in &groups {
+                let part = take(rows)?;
+                let bytes = part.get_array_memory_size();
+                held += bytes;
+                parts.push((target, bytes, Location::Memory { batch: part, bytes }));
             }
-            let part = take_record_batch(batch, &UInt32Array::from(idx))
-                .map_err(|e| Error::arrow("shuffle write", e))?;
-            let size = part.get_array_memory_size();
-            let now = self.bytes.fetch_add(size, Ordering::Relaxed) + size;
-            self.total.fetch_add(size, Ordering::Relaxed);
+            // Settle the estimate to what the parts really hold.
+            if held > estimate {
+                pool.force_reserve_buffer(held - estimate);
+            } else {
+                pool.release_buffer(estimate - held);
+            }
+            let now = self.in_memory.fetch_add(held, Ordering::Relaxed) + held;
             self.peak.fetch_max(now, Ordering::Relaxed);
-            if let Some(limit) = limit {
-                if now > limit {
-                    return Err(Error::MemoryLimit {
-                        operation: format!("shuffle by {id_column}"),
-                        needed: now,
-                        limit,
-                    });
-                }
+        } else {
+            let mut writer = spill.writer(&self.schema)?;
+            let mut indices = Vec::with_capacity(groups.len());
+            for &(target, rows) in &groups {
+                let part = take(rows)?;
+                indices.push((target, part.get_array_memory_size(), writer.push(&part)?));
             }
-            self.buckets.entry(target).or_default().push((src, part));
+            let file = Arc::new(writer.finish()?);
+            for (target, bytes, index) in indices {
+                let location = Location::Spilled {
+                    file: file.clone(),
+                    index,
+                };
+                parts.push((target, bytes, location));
+            }
         }
+        let mut total = 0;
+        let mut all = self.lock();
+        for (target, bytes, location) in parts {
+            total += bytes;
+            all[target].push(Part {
+                src,
+                bytes,
+                location,
+            });
+        }
+        drop(all);
+        self.total.fetch_add(total, Ordering::Relaxed);
         Ok(())
     }
 
-    /// Takes every bucket destined for `target`, in source-partition order.
-    pub fn read(&self, target: usize, schema: &SchemaRef) -> Result<RecordBatch> {
+    /// Bytes that target `target` will hold once read.
+    pub fn target_bytes(&self, target: usize) -> usize {
+        self.lock()
+            .get(target)
+            .map_or(0, |parts| parts.iter().map(|p| p.bytes).sum())
+    }
+
+    /// Takes every bucket destined for `target`, in source-partition order, and gives
+    /// their memory back to `pool` (the reading task reserves the result).
+    pub fn read(&self, target: usize, pool: &MemoryPool) -> Result<RecordBatch> {
         let mut parts = self
-            .buckets
-            .remove(&target)
-            .map(|(_, v)| v)
+            .lock()
+            .get_mut(target)
+            .map(std::mem::take)
             .unwrap_or_default();
-        parts.sort_by_key(|(src, _)| *src);
-        let size: usize = parts.iter().map(|(_, b)| b.get_array_memory_size()).sum();
-        let batches: Vec<RecordBatch> = parts.into_iter().map(|(_, b)| b).collect();
-        let out = concat_batches(schema, &batches).map_err(|e| Error::arrow("shuffle read", e))?;
-        self.bytes.fetch_sub(
-            size.min(self.bytes.load(Ordering::Relaxed)),
-            Ordering::Relaxed,
-        );
+        parts.sort_by_key(|p| p.src);
+        let mut batches = Vec::with_capacity(parts.len());
+        let mut released = 0;
+        for p in parts {
+            match p.location {
+                Location::Memory { batch, bytes } => {
+                    released += bytes;
+                    batches.push(batch);
+                }
+                Location::Spilled { file, index } => batches.push(file.read(index)?),
+            }
+        }
+        let out =
+            concat_batches(&self.schema, &batches).map_err(|e| Error::arrow("shuffle read", e))?;
+        self.in_memory.fetch_sub(released, Ordering::Relaxed);
+        pool.release_buffer(released);
         Ok(out)
+    }
+
+    /// Moves every bucket still in memory to one spill file and gives its memory back.
+    pub fn spill_all(&self, pool: &MemoryPool, spill: &SpillDir) -> Result<()> {
+        let mut all = self.lock();
+        let in_memory = all
+            .iter()
+            .flatten()
+            .filter(|p| matches!(p.location, Location::Memory { .. }))
+            .count();
+        if in_memory == 0 {
+            return Ok(());
+        }
+        let mut writer = spill.writer(&self.schema)?;
+        let mut moved = Vec::with_capacity(in_memory);
+        for (t, parts) in all.iter().enumerate() {
+            for (k, p) in parts.iter().enumerate() {
+                if let Location::Memory { batch, bytes } = &p.location {
+                    moved.push((t, k, writer.push(batch)?, *bytes));
+                }
+            }
+        }
+        let file = Arc::new(writer.finish()?);
+        let mut released = 0;
+        for (t, k, index, bytes) in moved {
+            all[t][k].location = Location::Spilled {
+                file: file.clone(),
+                index,
+            };
+            released += bytes;
+        }
+        drop(all);
+        self.in_memory.fetch_sub(released, Ordering::Relaxed);
+        pool.release_buffer(released);
+        Ok(())
     }
 
     /// Bytes that passed through the shuffle.
@@ -99,7 +234,7 @@ impl ShuffleStore {
         self.total.load(Ordering::Relaxed)
     }
 
-    /// Largest number of bytes held at once.
+    /// Largest number of bytes held in memory at once.
     pub fn peak_bytes(&self) -> usize {
         self.peak.load(Ordering::Relaxed)
     }

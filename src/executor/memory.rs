@@ -1,0 +1,257 @@
+//! The memory budget of a run: every operator that holds data (a task's partition and its
+//! intermediate batches, shuffle buckets, gathered results) reserves bytes here first.
+//!
+//! Two kinds of consumers share one limit. Tasks are admitted before they read a
+//! partition: a task waits while other tasks hold memory and its estimate would not fit, so
+//! the number of partitions in flight adapts to the limit (peak memory scales with workers
+//! x partition size, never with the dataset). Buffers (shuffle buckets, results) never wait:
+//! when they cannot grow they spill to disk instead. A task alone is always admitted, so
+//! waiting cannot deadlock; if its partition alone does not fit, the run fails with
+//! [`Error::MemoryLimit`] naming the operation.
+
+use crate::error::{Error, Result};
+use std::sync::{Condvar, Mutex};
+
+#[derive(Debug, Default)]
+struct Usage {
+    /// Bytes reserved by everyone.
+    used: usize,
+    /// Bytes reserved by running tasks.
+    tasks: usize,
+    /// Most bytes reserved at once.
+    peak: usize,
+}
+
+/// A byte budget shared by the operators of one run.
+///
+/// ```
+/// use lsstseries::MemoryPool;
+/// let pool = MemoryPool::new(Some(1000));
+/// assert!(pool.try_reserve_buffer(600));
+/// assert!(!pool.try_reserve_buffer(600)); // would pass the limit: spill instead
+/// pool.release_buffer(600);
+/// assert!(pool.try_reserve_buffer(600));
+/// assert_eq!(pool.peak(), 600);
+/// ```
+#[derive(Debug)]
+pub struct MemoryPool {
+    limit: Option<usize>,
+    usage: Mutex<Usage>,
+    released: Condvar,
+}
+
+impl MemoryPool {
+    /// A pool with `limit` bytes (`None`: unlimited, only counted).
+    pub fn new(limit: Option<usize>) -> Self {
+        MemoryPool {
+            limit,
+            usage: Mutex::new(Usage::default()),
+            released: Condvar::new(),
+        }
+    }
+
+    /// The limit, if any.
+    pub fn limit(&self) -> Option<usize> {
+        self.limit
+    }
+
+    /// Bytes reserved now.
+    pub fn used(&self) -> usize {
+        self.lock().used
+    }
+
+    /// Most bytes reserved at once so far.
+    pub fn peak(&self) -> usize {
+        self.lock().peak
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Usage> {
+        self.usage.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Admits a task that expects to need `estimate` bytes: waits while other tasks hold
+    /// memory and the estimate does not fit; a task alone is admitted whatever it asks.
+    /// The reservation starts at `estimate` (clamped to what is free) and is resized to the
+    /// task's real batches with [`Reservation::resize`].
+    pub fn admit_task(&self, estimate: usize, operation: &str) -> TaskReservation<'_> {
+        let mut u = self.lock();
+        if let Some(limit) = self.limit {
+            while u.tasks > 0 && u.used.saturating_add(estimate) > limit {
+                u = self.released.wait(u).unwrap_or_else(|e| e.into_inner());
+            }
+        }
+        let granted = match self.limit {
+            Some(limit) => estimate.min(limit.saturating_sub(u.used)),
+            None => estimate,
+        };
+        u.used += granted;
+        u.tasks += granted;
+        u.peak = u.peak.max(u.used);
+        TaskReservation {
+            pool: self,
+            bytes: granted,
+            operation: operation.to_string(),
+        }
+    }
+
+    /// Reserves `bytes` for a buffer if they fit under the limit; `false` means "spill
+    /// instead". The owner gives them back with [`MemoryPool::release_buffer`].
+    pub fn try_reserve_buffer(&self, bytes: usize) -> bool {
+        let mut u = self.lock();
+        if let Some(limit) = self.limit {
+            if u.used.saturating_add(bytes) > limit {
+                return false;
+            }
+        }
+        u.used += bytes;
+        u.peak = u.peak.max(u.used);
+        true
+    }
+
+    /// Gives back `bytes` reserved with [`MemoryPool::try_reserve_buffer`].
+    pub fn release_buffer(&self, bytes: usize) {
+        self.release(bytes, false);
+    }
+
+    /// Reserves `bytes` for a buffer whatever the limit (data that is already in memory and
+    /// cannot go elsewhere, counted so the peak is honest).
+    pub fn force_reserve_buffer(&self, bytes: usize) {
+        let mut u = self.lock();
+        u.used += bytes;
+        u.peak = u.peak.max(u.used);
+    }
+
+    fn release(&self, bytes: usize, task: bool) {
+        if bytes == 0 {
+            return;
+        }
+        let mut u = self.lock();
+        u.used = u.used.saturating_sub(bytes);
+        if task {
+            u.tasks = u.tasks.saturating_sub(bytes);
+        }
+        drop(u);
+        self.released.notify_all();
+    }
+}
+
+/// Memory held by a running task; released when dropped.
+#[derive(Debug)]
+pub struct TaskReservation<'a> {
+    pool: &'a MemoryPool,
+    bytes: usize,
+    operation: String,
+}
+
+impl TaskReservation<'_> {
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Sets the reservation to `bytes` (the task's live batches). Growing past the limit
+    /// fails with [`Error::MemoryLimit`]; `make_room` is called once first, so buffers can
+    /// spill to let the task go on (its error, e.g. a full disk, is returned as is).
+    pub fn resize(&mut self, bytes: usize, make_room: impl FnOnce() -> Result<()>) -> Result<()> {
+        if bytes <= self.bytes {
+            self.pool.release(self.bytes - bytes, true);
+            self.bytes = bytes;
+            return Ok(());
+        }
+        let extra = bytes - self.bytes;
+        if !self.try_grow(extra) {
+            make_room()?;
+            if !self.try_grow(extra) {
+                let limit = self.pool.limit.unwrap_or(usize::MAX);
+                return Err(Error::MemoryLimit {
+                    operation: self.operation.clone(),
+                    needed: self.pool.used().saturating_add(extra),
+                    limit,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn try_grow(&mut self, extra: usize) -> bool {
+        let mut u = self.pool.lock();
+        if let Some(limit) = self.pool.limit {
+            if u.used.saturating_add(extra) > limit {
+                return false;
+            }
+        }
+        u.used += extra;
+        u.tasks += extra;
+        u.peak = u.peak.max(u.used);
+        self.bytes += extra;
+        true
+    }
+}
+
+impl Drop for TaskReservation<'_> {
+    fn drop(&mut self) {
+        self.pool.release(self.bytes, true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn buffers_never_pass_the_limit() {
+        let pool = MemoryPool::new(Some(100));
+        assert!(pool.try_reserve_buffer(60));
+        assert!(!pool.try_reserve_buffer(41));
+        assert!(pool.try_reserve_buffer(40));
+        assert_eq!(pool.used(), 100);
+        pool.release_buffer(100);
+        assert_eq!(pool.used(), 0);
+        assert_eq!(pool.peak(), 100);
+    }
+
+    #[test]
+    fn a_task_alone_is_admitted_then_fails_clearly() {
+        let pool = MemoryPool::new(Some(100));
+        let mut t = pool.admit_task(500, "scan of partition 3");
+        assert_eq!(t.bytes(), 100);
+        let mut spilled = false;
+        let err = t
+            .resize(500, || {
+                spilled = true;
+                Ok(())
+            })
+            .unwrap_err();
+        assert!(spilled, "buffers are asked to make room first");
+        assert!(err.to_string().contains("scan of partition 3"), "{err}");
+        t.resize(10, || Ok(())).unwrap();
+        assert_eq!(pool.used(), 10);
+    }
+
+    #[test]
+    fn tasks_wait_for_memory_instead_of_failing() {
+        let pool = Arc::new(MemoryPool::new(Some(100)));
+        let first = pool.admit_task(80, "a");
+        let p = pool.clone();
+        let waiter = std::thread::spawn(move || {
+            let r = p.admit_task(80, "b");
+            r.bytes()
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!waiter.is_finished(), "the second task must wait");
+        drop(first);
+        assert_eq!(waiter.join().unwrap(), 80);
+        assert_eq!(pool.used(), 0);
+        assert!(pool.peak() <= 100);
+    }
+
+    #[test]
+    fn unlimited_pools_count() {
+        let pool = MemoryPool::new(None);
+        let mut t = pool.admit_task(10, "x");
+        t.resize(1 << 40, || panic!("no room needed")).unwrap();
+        assert_eq!(pool.peak(), 1 << 40);
+    }
+}

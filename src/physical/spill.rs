@@ -1,0 +1,214 @@
+//! Spill files: batches that do not fit the memory limit, written as Arrow IPC files in a
+//! per-run directory and read back one batch at a time.
+//!
+//! The directory is made on the first spill and removed, with everything in it, when the
+//! run ends (normally, with an error, or cancelled).
+
+use crate::error::{Error, Result};
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use arrow::ipc::reader::FileReader;
+use arrow::ipc::writer::FileWriter;
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+static NEXT_RUN: AtomicU64 = AtomicU64::new(0);
+
+/// The spill directory of one run.
+#[derive(Debug)]
+pub struct SpillDir {
+    base: PathBuf,
+    dir: OnceLock<PathBuf>,
+    create: Mutex<()>,
+    files: AtomicUsize,
+    bytes: AtomicUsize,
+}
+
+impl SpillDir {
+    /// A directory to be made under `base` when first needed.
+    pub fn new(base: Option<&Path>) -> Self {
+        SpillDir {
+            base: base.map_or_else(std::env::temp_dir, Path::to_path_buf),
+            dir: OnceLock::new(),
+            create: Mutex::new(()),
+            files: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
+        }
+    }
+
+    /// Spill files written so far.
+    pub fn files(&self) -> usize {
+        self.files.load(Ordering::Relaxed)
+    }
+
+    /// Bytes (in memory, before writing) spilled so far.
+    pub fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    fn dir(&self) -> Result<&Path> {
+        if let Some(d) = self.dir.get() {
+            return Ok(d);
+        }
+        let _guard = self.create.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(d) = self.dir.get() {
+            return Ok(d);
+        }
+        let name = format!(
+            "lsstseries-spill-{}-{}",
+            std::process::id(),
+            NEXT_RUN.fetch_add(1, Ordering::Relaxed)
+        );
+        let dir = self.base.join(name);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        Ok(self.dir.get_or_init(|| dir))
+    }
+
+    /// Writes `batches` (all of `schema`) to a new spill file.
+    pub fn write<'a>(
+        &self,
+        schema: &SchemaRef,
+        batches: impl IntoIterator<Item = &'a RecordBatch>,
+    ) -> Result<SpillFile> {
+        let mut writer = self.writer(schema)?;
+        for b in batches {
+            writer.push(b)?;
+        }
+        writer.finish()
+    }
+
+    /// A new spill file to append batches to.
+    pub fn writer(&self, schema: &SchemaRef) -> Result<SpillWriter<'_>> {
+        let n = self.files.fetch_add(1, Ordering::Relaxed);
+        let path = self.dir()?.join(format!("{n}.arrow"));
+        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        let inner = FileWriter::try_new(BufWriter::new(file), schema)
+            .map_err(|e| Error::arrow(format!("spill file {}", path.display()), e))?;
+        Ok(SpillWriter {
+            path,
+            inner,
+            written: 0,
+            spilled: &self.bytes,
+        })
+    }
+}
+
+impl Drop for SpillDir {
+    fn drop(&mut self) {
+        if let Some(d) = self.dir.get() {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+/// A spill file being written.
+pub struct SpillWriter<'a> {
+    path: PathBuf,
+    inner: FileWriter<BufWriter<File>>,
+    written: usize,
+    spilled: &'a AtomicUsize,
+}
+
+impl SpillWriter<'_> {
+    /// Appends a batch; returns its index in the file.
+    pub fn push(&mut self, batch: &RecordBatch) -> Result<usize> {
+        let index = self.written;
+        self.inner
+            .write(batch)
+            .map_err(|e| Error::arrow(format!("writing spill file {}", self.path.display()), e))?;
+        self.spilled
+            .fetch_add(batch.get_array_memory_size(), Ordering::Relaxed);
+        self.written += 1;
+        Ok(index)
+    }
+
+    /// Closes the file.
+    pub fn finish(mut self) -> Result<SpillFile> {
+        self.inner
+            .finish()
+            .map_err(|e| Error::arrow(format!("writing spill file {}", self.path.display()), e))?;
+        Ok(SpillFile { path: self.path })
+    }
+}
+
+/// A finished spill file: record batches in write order.
+#[derive(Debug, Clone)]
+pub struct SpillFile {
+    path: PathBuf,
+}
+
+impl SpillFile {
+    /// A reader positioned at batch `first`.
+    pub fn reader(&self, first: usize) -> Result<SpillReader> {
+        let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        let mut inner = FileReader::try_new(BufReader::new(file), None)
+            .map_err(|e| Error::arrow(format!("reading spill file {}", self.path.display()), e))?;
+        inner
+            .set_index(first)
+            .map_err(|e| Error::arrow(format!("reading spill file {}", self.path.display()), e))?;
+        Ok(SpillReader {
+            path: self.path.clone(),
+            inner,
+        })
+    }
+
+    /// Reads batch `index`.
+    pub fn read(&self, index: usize) -> Result<RecordBatch> {
+        self.reader(index)?.next().unwrap_or_else(|| {
+            Err(Error::InvalidData(format!(
+                "spill file {} has no batch {index}",
+                self.path.display()
+            )))
+        })
+    }
+}
+
+/// Reads a spill file's batches in order.
+pub struct SpillReader {
+    path: PathBuf,
+    inner: FileReader<BufReader<File>>,
+}
+
+impl Iterator for SpillReader {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next().map(|r| {
+            r.map_err(|e| Error::arrow(format!("reading spill file {}", self.path.display()), e))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::Int64Array;
+    use arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+
+    #[test]
+    fn round_trip_and_cleanup() {
+        let base =
+            std::env::temp_dir().join(format!("lsstseries-spill-test-{}", std::process::id()));
+        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+        let b = |v: Vec<i64>| {
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(v))]).unwrap()
+        };
+        let dir = SpillDir::new(Some(&base));
+        let f = dir
+            .write(&schema, &[b(vec![1, 2]), b(vec![3]), b(vec![4, 5, 6])])
+            .unwrap();
+        assert_eq!(f.read(1).unwrap(), b(vec![3]));
+        let rest: Vec<RecordBatch> = f.reader(1).unwrap().map(|r| r.unwrap()).collect();
+        assert_eq!(rest, vec![b(vec![3]), b(vec![4, 5, 6])]);
+        assert!(f.read(3).is_err());
+        let made = dir.dir.get().unwrap().clone();
+        assert!(made.exists());
+        drop(dir);
+        assert!(!made.exists(), "the run's spill directory is removed");
+        let _ = std::fs::remove_dir(&base);
+    }
+}
