@@ -341,3 +341,77 @@ fn completions_for_bash() {
         "{out}"
     );
 }
+
+/// `--memory-limit` spills a grouped run and writes the same bytes as the unlimited run;
+/// the run reports its peak; a bad limit or timeout is refused; a timeout stops the run.
+#[test]
+fn memory_limit_and_timeout_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("lc");
+    let data = data.to_str().unwrap();
+    let (ok, _, err) = cli(&["generate", data, "--objects", "400", "--files", "3"]);
+    assert!(ok, "{err}");
+    let free = dir.path().join("free.csv");
+    let limited = dir.path().join("limited.csv");
+    let common = [
+        "batch",
+        "stetson_j",
+        data,
+        "--mode",
+        "grouped",
+        "--partitions",
+        "24",
+    ];
+    let (ok, _, err) = cli(&[&common[..], &["--out", free.to_str().unwrap()]].concat());
+    assert!(ok, "{err}");
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    let (ok, _, err) = cli(&[
+        &common[..],
+        &[
+            "--out",
+            limited.to_str().unwrap(),
+            "--memory-limit",
+            "1MB",
+            "--spill-dir",
+            spill.to_str().unwrap(),
+        ],
+    ]
+    .concat());
+    assert!(ok, "{err}");
+    assert!(err.contains("memory: peak"), "{err}");
+    assert!(!err.contains("spilled 0 B"), "expected a spill: {err}");
+    assert_eq!(
+        std::fs::read(&free).unwrap(),
+        std::fs::read(&limited).unwrap()
+    );
+    assert_eq!(
+        std::fs::read_dir(&spill).unwrap().count(),
+        0,
+        "spill dir left"
+    );
+    for (flag, value, says) in [
+        ("--memory-limit", "0", "at least one byte"),
+        ("--memory-limit", "lots", "lots"),
+        ("--timeout", "5 fortnights", "unknown unit"),
+        ("--timeout", "99999999999999999999999h", "out of range"),
+    ] {
+        let out = dir.path().join("x.csv");
+        let (ok, _, err) =
+            cli(&[&common[..], &["--out", out.to_str().unwrap(), flag, value]].concat());
+        assert!(!ok);
+        assert!(
+            err.contains(flag) && err.contains(says),
+            "{flag} {value}: {err}"
+        );
+    }
+    let out = dir.path().join("late.csv");
+    let (ok, _, err) = cli(&[
+        &common[..],
+        &["--out", out.to_str().unwrap(), "--timeout", "0s"],
+    ]
+    .concat());
+    assert!(!ok);
+    assert!(err.contains("deadline"), "{err}");
+    assert!(!out.exists(), "no output after a stopped run");
+}

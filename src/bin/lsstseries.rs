@@ -134,7 +134,7 @@ struct SourceArgs {
     #[arg(long, value_name = "BANDS", value_parser = parse_bands, help_heading = "Columns")]
     bands: Option<BandList>,
     /// Re-cut partitions to about SIZE of decoded data (5KB, 64MB, 1GiB)
-    #[arg(long, value_name = "SIZE", value_parser = parse_partition_size,
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg,
           conflicts_with = "partitions", help_heading = "Partitions and run")]
     partition_size: Option<usize>,
     /// Re-cut into N partitions (default: one per Parquet row group)
@@ -145,7 +145,7 @@ struct SourceArgs {
     threads: Option<usize>,
     /// Most memory one run may hold (256MB, 4GiB): partitions in flight, shuffle buckets
     /// and results; beyond it buckets and results spill to disk (default: no limit)
-    #[arg(long, value_name = "SIZE", value_parser = parse_memory_limit,
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg,
           help_heading = "Partitions and run")]
     memory_limit: Option<usize>,
     /// Directory for spill files (default: the system's temporary directory); a
@@ -276,15 +276,8 @@ where
     s.parse().map_err(reason)
 }
 
-fn parse_partition_size(s: &str) -> Result<usize, String> {
+fn parse_size_arg(s: &str) -> Result<usize, String> {
     parse_size(s).map_err(reason)
-}
-
-fn parse_memory_limit(s: &str) -> Result<usize, String> {
-    match parse_size(s).map_err(reason)? {
-        0 => Err("a memory limit must be more than 0 bytes".into()),
-        n => Ok(n),
-    }
 }
 
 /// A duration: a number with a unit (ms, s, m, h), or plain seconds.

@@ -18,6 +18,10 @@ struct Usage {
     used: usize,
     /// Bytes reserved by running tasks.
     tasks: usize,
+    /// Bytes held by tasks that wait to grow (they cannot release until they proceed).
+    waiting: usize,
+    /// A task runs alone: no other task is admitted until it ends.
+    exclusive: bool,
     /// Most bytes reserved at once.
     peak: usize,
 }
@@ -73,10 +77,20 @@ impl MemoryPool {
     /// memory and the estimate does not fit; a task alone is admitted whatever it asks.
     /// The reservation starts at `estimate` (clamped to what is free) and is resized to the
     /// task's real batches with [`Reservation::resize`].
-    pub fn admit_task(&self, estimate: usize, operation: &str) -> TaskReservation<'_> {
+    ///
+    /// An `exclusive` task waits until no other task holds memory: the retry of a task that
+    /// could not grow while others held the rest.
+    pub fn admit_task(
+        &self,
+        estimate: usize,
+        operation: &str,
+        exclusive: bool,
+    ) -> TaskReservation<'_> {
         let mut u = self.lock();
         if let Some(limit) = self.limit {
-            while u.tasks > 0 && u.used.saturating_add(estimate) > limit {
+            while u.exclusive
+                || (u.tasks > 0 && (exclusive || u.used.saturating_add(estimate) > limit))
+            {
                 u = self.released.wait(u).unwrap_or_else(|e| e.into_inner());
             }
         }
@@ -87,10 +101,13 @@ impl MemoryPool {
         u.used += granted;
         u.tasks += granted;
         u.peak = u.peak.max(u.used);
+        let exclusive = exclusive && self.limit.is_some();
+        u.exclusive |= exclusive;
         TaskReservation {
             pool: self,
             bytes: granted,
             operation: operation.to_string(),
+            exclusive,
         }
     }
 
@@ -141,6 +158,7 @@ pub struct TaskReservation<'a> {
     pool: &'a MemoryPool,
     bytes: usize,
     operation: String,
+    exclusive: bool,
 }
 
 impl TaskReservation<'_> {
@@ -159,18 +177,51 @@ impl TaskReservation<'_> {
             return Ok(());
         }
         let extra = bytes - self.bytes;
-        if !self.try_grow(extra) {
-            make_room()?;
-            if !self.try_grow(extra) {
-                let limit = self.pool.limit.unwrap_or(usize::MAX);
+        if self.try_grow(extra) {
+            return Ok(());
+        }
+        make_room()?;
+        if self.try_grow(extra) {
+            return Ok(());
+        }
+        self.wait_to_grow(extra)
+    }
+
+    /// Waits for other tasks to release memory, while some task that is not itself waiting
+    /// holds memory (it will finish and release); when every other holder waits too, nobody
+    /// can release, and the task fails rather than deadlock.
+    fn wait_to_grow(&mut self, extra: usize) -> Result<()> {
+        let limit = self.pool.limit.unwrap_or(usize::MAX);
+        let mut u = self.pool.lock();
+        u.waiting += self.bytes;
+        loop {
+            if u.used.saturating_add(extra) <= limit {
+                u.waiting -= self.bytes;
+                u.used += extra;
+                u.tasks += extra;
+                u.peak = u.peak.max(u.used);
+                self.bytes += extra;
+                return Ok(());
+            }
+            let others_running = u.tasks.saturating_sub(u.waiting) > 0;
+            if !others_running {
+                u.waiting -= self.bytes;
+                let needed = self.bytes.saturating_add(extra);
+                drop(u);
+                // Someone may have stopped waiting and could proceed now.
+                self.pool.released.notify_all();
                 return Err(Error::MemoryLimit {
                     operation: self.operation.clone(),
-                    needed: self.pool.used().saturating_add(extra),
+                    needed,
                     limit,
                 });
             }
+            u = self
+                .pool
+                .released
+                .wait(u)
+                .unwrap_or_else(|e| e.into_inner());
         }
-        Ok(())
     }
 
     fn try_grow(&mut self, extra: usize) -> bool {
@@ -190,6 +241,11 @@ impl TaskReservation<'_> {
 
 impl Drop for TaskReservation<'_> {
     fn drop(&mut self) {
+        if self.exclusive {
+            self.pool.lock().exclusive = false;
+            // Wake waiters even when no bytes were held.
+            self.pool.released.notify_all();
+        }
         self.pool.release(self.bytes, true);
     }
 }
@@ -215,7 +271,7 @@ mod tests {
     #[test]
     fn a_task_alone_is_admitted_then_fails_clearly() {
         let pool = MemoryPool::new(Some(100));
-        let mut t = pool.admit_task(500, "scan of partition 3");
+        let mut t = pool.admit_task(500, "scan of partition 3", false);
         assert_eq!(t.bytes(), 100);
         let mut spilled = false;
         let err = t
@@ -233,10 +289,10 @@ mod tests {
     #[test]
     fn tasks_wait_for_memory_instead_of_failing() {
         let pool = Arc::new(MemoryPool::new(Some(100)));
-        let first = pool.admit_task(80, "a");
+        let first = pool.admit_task(80, "a", false);
         let p = pool.clone();
         let waiter = std::thread::spawn(move || {
-            let r = p.admit_task(80, "b");
+            let r = p.admit_task(80, "b", false);
             r.bytes()
         });
         std::thread::sleep(Duration::from_millis(50));
@@ -250,7 +306,7 @@ mod tests {
     #[test]
     fn unlimited_pools_count() {
         let pool = MemoryPool::new(None);
-        let mut t = pool.admit_task(10, "x");
+        let mut t = pool.admit_task(10, "x", false);
         t.resize(1 << 40, || panic!("no room needed")).unwrap();
         assert_eq!(pool.peak(), 1 << 40);
     }

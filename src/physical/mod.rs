@@ -19,7 +19,7 @@ mod spill;
 pub use collect_exec::{BatchMap, ResultStream, CHUNK_ROWS};
 
 use crate::error::{Error, Result};
-use crate::executor::{Cancellation, Executor, MemoryPool};
+use crate::executor::{Cancellation, Executor, MemoryPool, TaskReservation};
 use crate::plan::{LogicalPlan, PartitionOp, PlanNode, ScanNode};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
@@ -439,12 +439,57 @@ fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Resul
         StageInput::Shuffle { shuffle, .. } => ctx.stores[*shuffle].target_bytes(index),
     };
     let operation = format!("{label} on partition {index}");
-    let mut reserved = ctx.pool.admit_task(estimate, &operation);
+    // Tasks are pure until their output step (shuffle buckets stay until released), so a
+    // task that could not grow while other tasks held the rest of the limit runs again,
+    // alone; only a partition that does not fit by itself fails.
+    let attempt = |exclusive| compute_partition(stage, index, ctx, estimate, &operation, exclusive);
+    let (batch, rows_in, reserved) = match attempt(false) {
+        Err(Error::MemoryLimit { .. }) if ctx.pool.limit().is_some() => attempt(true)?,
+        other => other?,
+    };
+    if let StageInput::Shuffle { shuffle, .. } = &stage.input {
+        ctx.stores[*shuffle].release(index, &ctx.pool);
+    }
+    let rows_out = batch.num_rows() as u64;
+    match &stage.output {
+        StageOutput::Shuffle {
+            shuffle, id_column, ..
+        } => {
+            ctx.stores[*shuffle].write(&batch, id_column, index, &ctx.pool, &ctx.spill)?;
+            drop(reserved);
+        }
+        StageOutput::Collect => {
+            // The result store reserves its own copy; the task's share goes first.
+            drop(reserved);
+            ctx.results.push(index, batch, ctx)?;
+        }
+    }
+    Ok(TaskOutput {
+        rows_in,
+        rows_out,
+        elapsed: t0.elapsed(),
+    })
+}
+
+/// Reads partition `index` and runs the stage's operators on it, holding the batches'
+/// bytes in a task reservation.
+fn compute_partition<'a>(
+    stage: &Stage,
+    index: usize,
+    ctx: &'a RunContext,
+    estimate: usize,
+    operation: &str,
+    exclusive: bool,
+) -> Result<(RecordBatch, u64, TaskReservation<'a>)> {
+    // Room for the input and one operator's output side by side.
+    let mut reserved = ctx
+        .pool
+        .admit_task(estimate.saturating_mul(2), operation, exclusive);
     ctx.cancel.check()?;
     let make_room = || ctx.make_room();
     let mut batch = match &stage.input {
         StageInput::Scan(scan) => scan_exec::read_partition(scan, index)?,
-        StageInput::Shuffle { shuffle, .. } => ctx.stores[*shuffle].read(index, &ctx.pool)?,
+        StageInput::Shuffle { shuffle, .. } => ctx.stores[*shuffle].read(index)?,
     };
     let mut held = batch.get_array_memory_size();
     reserved.resize(held, make_room)?;
@@ -464,20 +509,5 @@ fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Resul
         held = out_bytes;
         reserved.resize(held, make_room)?;
     }
-    let rows_out = batch.num_rows() as u64;
-    match &stage.output {
-        StageOutput::Shuffle {
-            shuffle, id_column, ..
-        } => ctx.stores[*shuffle].write(&batch, id_column, index, &ctx.pool, &ctx.spill)?,
-        StageOutput::Collect => {
-            // The result store reserves its own copy; the task's share goes first.
-            drop(reserved);
-            ctx.results.push(index, batch, ctx)?;
-        }
-    }
-    Ok(TaskOutput {
-        rows_in,
-        rows_out,
-        elapsed: t0.elapsed(),
-    })
+    Ok((batch, rows_in, reserved))
 }

@@ -28,7 +28,7 @@ pub fn partition_of(id: i64, n: usize) -> usize {
 }
 
 /// Where one writer's bucket for one target is.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Location {
     Memory { batch: RecordBatch, bytes: usize },
     Spilled { file: Arc<SpillFile>, index: usize },
@@ -112,39 +112,43 @@ impl ShuffleStore {
                 .map_err(|e| Error::arrow("shuffle write", e))
         };
         let estimate = batch.get_array_memory_size();
-        let mut parts = Vec::with_capacity(groups.len());
+        let mut made = Vec::with_capacity(groups.len());
         if pool.try_reserve_buffer(estimate) {
-            let mut held = 0;
             for &(target, rows) in &groups {
-                let part = take(rows)?;
-                let bytes = part.get_array_memory_size();
-                held += bytes;
-                parts.push((target, bytes, Location::Memory { batch: part, bytes }));
+                made.push((target, take(rows)?));
             }
-            // Settle the estimate to what the parts really hold.
-            if held > estimate {
-                pool.force_reserve_buffer(held - estimate);
+            let held: usize = made.iter().map(|(_, p)| p.get_array_memory_size()).sum();
+            // Settle the estimate to what the parts really hold; if that does not fit,
+            // they go to disk after all.
+            if held <= estimate || pool.try_reserve_buffer(held - estimate) {
+                pool.release_buffer(estimate.saturating_sub(held));
+                let now = self.in_memory.fetch_add(held, Ordering::Relaxed) + held;
+                self.peak.fetch_max(now, Ordering::Relaxed);
             } else {
-                pool.release_buffer(estimate - held);
+                pool.release_buffer(estimate);
+                let spilled = self.spill_parts(made.into_iter().map(Ok), spill)?;
+                return self.add(spilled, src);
             }
-            let now = self.in_memory.fetch_add(held, Ordering::Relaxed) + held;
-            self.peak.fetch_max(now, Ordering::Relaxed);
         } else {
-            let mut writer = spill.writer(&self.schema)?;
-            let mut indices = Vec::with_capacity(groups.len());
-            for &(target, rows) in &groups {
-                let part = take(rows)?;
-                indices.push((target, part.get_array_memory_size(), writer.push(&part)?));
-            }
-            let file = Arc::new(writer.finish()?);
-            for (target, bytes, index) in indices {
-                let location = Location::Spilled {
-                    file: file.clone(),
-                    index,
-                };
-                parts.push((target, bytes, location));
-            }
+            // No room: each part goes to disk as soon as it is cut.
+            let cut = groups
+                .iter()
+                .map(|&(target, rows)| Ok((target, take(rows)?)));
+            let spilled = self.spill_parts(cut, spill)?;
+            return self.add(spilled, src);
         }
+        let parts = made
+            .into_iter()
+            .map(|(target, batch)| {
+                let bytes = batch.get_array_memory_size();
+                (target, bytes, Location::Memory { batch, bytes })
+            })
+            .collect();
+        self.add(parts, src)
+    }
+
+    /// Files `parts` from source partition `src` under their targets.
+    fn add(&self, parts: Vec<(usize, usize, Location)>, src: usize) -> Result<()> {
         let mut total = 0;
         let mut all = self.lock();
         for (target, bytes, location) in parts {
@@ -160,6 +164,31 @@ impl ShuffleStore {
         Ok(())
     }
 
+    /// Writes one writer's parts to a spill file.
+    fn spill_parts(
+        &self,
+        parts: impl Iterator<Item = Result<(usize, RecordBatch)>>,
+        spill: &SpillDir,
+    ) -> Result<Vec<(usize, usize, Location)>> {
+        let mut writer = spill.writer(&self.schema)?;
+        let mut indices = Vec::new();
+        for part in parts {
+            let (target, part) = part?;
+            indices.push((target, part.get_array_memory_size(), writer.push(&part)?));
+        }
+        let file = Arc::new(writer.finish()?);
+        Ok(indices
+            .into_iter()
+            .map(|(target, bytes, index)| {
+                let location = Location::Spilled {
+                    file: file.clone(),
+                    index,
+                };
+                (target, bytes, location)
+            })
+            .collect())
+    }
+
     /// Bytes that target `target` will hold once read.
     pub fn target_bytes(&self, target: usize) -> usize {
         self.lock()
@@ -167,31 +196,41 @@ impl ShuffleStore {
             .map_or(0, |parts| parts.iter().map(|p| p.bytes).sum())
     }
 
-    /// Takes every bucket destined for `target`, in source-partition order, and gives
-    /// their memory back to `pool` (the reading task reserves the result).
-    pub fn read(&self, target: usize, pool: &MemoryPool) -> Result<RecordBatch> {
-        let mut parts = self
+    /// Every bucket destined for `target`, in source-partition order, concatenated. The
+    /// buckets stay in the store (a task may be retried) until [`ShuffleStore::release`].
+    pub fn read(&self, target: usize) -> Result<RecordBatch> {
+        let mut parts: Vec<(usize, Location)> = self
+            .lock()
+            .get(target)
+            .map(|parts| parts.iter().map(|p| (p.src, p.location.clone())).collect())
+            .unwrap_or_default();
+        parts.sort_by_key(|(src, _)| *src);
+        let mut batches = Vec::with_capacity(parts.len());
+        for (_, location) in parts {
+            match location {
+                Location::Memory { batch, .. } => batches.push(batch),
+                Location::Spilled { file, index } => batches.push(file.read(index)?),
+            }
+        }
+        concat_batches(&self.schema, &batches).map_err(|e| Error::arrow("shuffle read", e))
+    }
+
+    /// Drops the buckets of `target` (its task is done) and gives their memory back.
+    pub fn release(&self, target: usize, pool: &MemoryPool) {
+        let parts = self
             .lock()
             .get_mut(target)
             .map(std::mem::take)
             .unwrap_or_default();
-        parts.sort_by_key(|p| p.src);
-        let mut batches = Vec::with_capacity(parts.len());
-        let mut released = 0;
-        for p in parts {
-            match p.location {
-                Location::Memory { batch, bytes } => {
-                    released += bytes;
-                    batches.push(batch);
-                }
-                Location::Spilled { file, index } => batches.push(file.read(index)?),
-            }
-        }
-        let out =
-            concat_batches(&self.schema, &batches).map_err(|e| Error::arrow("shuffle read", e))?;
+        let released: usize = parts
+            .iter()
+            .filter_map(|p| match p.location {
+                Location::Memory { bytes, .. } => Some(bytes),
+                Location::Spilled { .. } => None,
+            })
+            .sum();
         self.in_memory.fetch_sub(released, Ordering::Relaxed);
         pool.release_buffer(released);
-        Ok(out)
     }
 
     /// Moves every bucket still in memory to one spill file and gives its memory back.

@@ -1,5 +1,5 @@
-//! Spill files: batches that do not fit the memory limit, written as Arrow IPC files in a
-//! per-run directory and read back one batch at a time.
+//! Spill files: batches that do not fit the memory limit, written in Arrow IPC (one
+//! stream per batch) in a per-run directory and read back one batch at a time.
 //!
 //! The directory is made on the first spill and removed, with everything in it, when the
 //! run ends (normally, with an error, or cancelled).
@@ -7,10 +7,10 @@
 use crate::error::{Error, Result};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use arrow::ipc::reader::FileReader;
-use arrow::ipc::writer::FileWriter;
+use arrow::ipc::reader::StreamReader;
+use arrow::ipc::writer::StreamWriter;
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -83,14 +83,14 @@ impl SpillDir {
     /// A new spill file to append batches to.
     pub fn writer(&self, schema: &SchemaRef) -> Result<SpillWriter<'_>> {
         let n = self.files.fetch_add(1, Ordering::Relaxed);
-        let path = self.dir()?.join(format!("{n}.arrow"));
+        let path = self.dir()?.join(format!("{n}.arrows"));
         let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-        let inner = FileWriter::try_new(BufWriter::new(file), schema)
-            .map_err(|e| Error::arrow(format!("spill file {}", path.display()), e))?;
         Ok(SpillWriter {
             path,
-            inner,
-            written: 0,
+            file: BufWriter::new(file),
+            schema: schema.clone(),
+            offsets: Vec::new(),
+            end: 0,
             spilled: &self.bytes,
         })
     }
@@ -104,33 +104,64 @@ impl Drop for SpillDir {
     }
 }
 
-/// A spill file being written.
+/// A spill file being written. Each batch is a complete Arrow IPC stream of its own (schema,
+/// dictionaries, batch) at a recorded offset: the IPC file format allows one dictionary per
+/// column per file, and partitions decode the band column with dictionaries of their own.
 pub struct SpillWriter<'a> {
     path: PathBuf,
-    inner: FileWriter<BufWriter<File>>,
-    written: usize,
+    file: BufWriter<File>,
+    schema: SchemaRef,
+    /// (offset, length) of each batch's stream.
+    offsets: Vec<(u64, u64)>,
+    end: u64,
     spilled: &'a AtomicUsize,
 }
 
 impl SpillWriter<'_> {
     /// Appends a batch; returns its index in the file.
     pub fn push(&mut self, batch: &RecordBatch) -> Result<usize> {
-        let index = self.written;
-        self.inner
-            .write(batch)
-            .map_err(|e| Error::arrow(format!("writing spill file {}", self.path.display()), e))?;
+        let path = &self.path;
+        let err = |e| Error::arrow(format!("writing spill file {}", path.display()), e);
+        let mut counted = CountingWriter {
+            inner: &mut self.file,
+            written: 0,
+        };
+        let mut w = StreamWriter::try_new(&mut counted, &self.schema).map_err(err)?;
+        w.write(batch).map_err(err)?;
+        w.finish().map_err(err)?;
+        drop(w);
+        let len = counted.written;
+        self.offsets.push((self.end, len));
+        self.end += len;
         self.spilled
             .fetch_add(batch.get_array_memory_size(), Ordering::Relaxed);
-        self.written += 1;
-        Ok(index)
+        Ok(self.offsets.len() - 1)
     }
 
     /// Closes the file.
     pub fn finish(mut self) -> Result<SpillFile> {
-        self.inner
-            .finish()
-            .map_err(|e| Error::arrow(format!("writing spill file {}", self.path.display()), e))?;
-        Ok(SpillFile { path: self.path })
+        self.file.flush().map_err(|e| Error::io(&self.path, e))?;
+        Ok(SpillFile {
+            path: self.path,
+            offsets: self.offsets,
+        })
+    }
+}
+
+/// Counts the bytes written through it.
+struct CountingWriter<'a, W: Write> {
+    inner: &'a mut W,
+    written: u64,
+}
+
+impl<W: Write> Write for CountingWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -138,20 +169,17 @@ impl SpillWriter<'_> {
 #[derive(Debug, Clone)]
 pub struct SpillFile {
     path: PathBuf,
+    offsets: Vec<(u64, u64)>,
 }
 
 impl SpillFile {
-    /// A reader positioned at batch `first`.
+    /// A reader of the batches from `first` on.
     pub fn reader(&self, first: usize) -> Result<SpillReader> {
         let file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
-        let mut inner = FileReader::try_new(BufReader::new(file), None)
-            .map_err(|e| Error::arrow(format!("reading spill file {}", self.path.display()), e))?;
-        inner
-            .set_index(first)
-            .map_err(|e| Error::arrow(format!("reading spill file {}", self.path.display()), e))?;
         Ok(SpillReader {
-            path: self.path.clone(),
-            inner,
+            file: self.clone(),
+            handle: BufReader::new(file),
+            next: first,
         })
     }
 
@@ -168,17 +196,39 @@ impl SpillFile {
 
 /// Reads a spill file's batches in order.
 pub struct SpillReader {
-    path: PathBuf,
-    inner: FileReader<BufReader<File>>,
+    file: SpillFile,
+    handle: BufReader<File>,
+    next: usize,
+}
+
+impl SpillReader {
+    fn read_next(&mut self) -> Result<Option<RecordBatch>> {
+        let Some(&(offset, len)) = self.file.offsets.get(self.next) else {
+            return Ok(None);
+        };
+        self.next += 1;
+        let path = &self.file.path;
+        let err = |e| Error::arrow(format!("reading spill file {}", path.display()), e);
+        self.handle
+            .seek(SeekFrom::Start(offset))
+            .map_err(|e| Error::io(path, e))?;
+        let mut reader = StreamReader::try_new((&mut self.handle).take(len), None).map_err(err)?;
+        match reader.next() {
+            Some(batch) => batch.map(Some).map_err(err),
+            None => Err(Error::InvalidData(format!(
+                "spill file {} ends before batch {}",
+                path.display(),
+                self.next - 1
+            ))),
+        }
+    }
 }
 
 impl Iterator for SpillReader {
     type Item = Result<RecordBatch>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next().map(|r| {
-            r.map_err(|e| Error::arrow(format!("reading spill file {}", self.path.display()), e))
-        })
+        self.read_next().transpose()
     }
 }
 
