@@ -32,6 +32,8 @@ Common options (batch, explain, sf2, info; see each command's --help):
                         partitions; per-partition: no data movement (wrong for split
                         lightcurves); grouped: always regroup by id
   --threads N           worker threads (default: all cores)
+  --memory-limit S      bound a run's memory (256MB); shuffles and results spill to disk
+  --timeout D           stop a compute after D (90s, 5m) with an error
   --bands g,r           declare the complete band set of the source (default: scan it)
 
 Examples:

@@ -12,8 +12,9 @@ use crate::executor::MemoryPool;
 use arrow::array::{AsArray, RecordBatch, UInt32Array};
 use arrow::compute::{concat_batches, take_record_batch};
 use arrow::datatypes::{Int64Type, SchemaRef};
+use dashmap::DashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Stable across runs and machines (a plan shipped elsewhere routes the same way).
 #[inline]
@@ -46,8 +47,10 @@ struct Part {
 /// Buckets in flight between the two sides of one shuffle.
 #[derive(Debug)]
 pub struct ShuffleStore {
-    /// Parts per target partition.
-    targets: Mutex<Vec<Vec<Part>>>,
+    /// Parts per target partition, in a concurrent map so writers of different targets
+    /// never wait on one lock.
+    targets: DashMap<usize, Vec<Part>>,
+    partitions: usize,
     schema: SchemaRef,
     in_memory: AtomicUsize,
     peak: AtomicUsize,
@@ -58,16 +61,13 @@ impl ShuffleStore {
     /// A store for `partitions` targets of rows with `schema`.
     pub fn new(partitions: usize, schema: SchemaRef) -> Self {
         ShuffleStore {
-            targets: Mutex::new((0..partitions).map(|_| Vec::new()).collect()),
+            targets: DashMap::new(),
+            partitions,
             schema,
             in_memory: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
             total: AtomicUsize::new(0),
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Vec<Part>>> {
-        self.targets.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Splits `batch` (from source partition `src`) into buckets by id. Linear in the rows,
@@ -88,7 +88,7 @@ impl ShuffleStore {
                     "shuffle: id column '{id_column}' missing or not Int64"
                 ))
             })?;
-        let n = self.lock().len();
+        let n = self.partitions;
         let targets: Vec<u32> = ids
             .values()
             .iter()
@@ -150,16 +150,14 @@ impl ShuffleStore {
     /// Files `parts` from source partition `src` under their targets.
     fn add(&self, parts: Vec<(usize, usize, Location)>, src: usize) -> Result<()> {
         let mut total = 0;
-        let mut all = self.lock();
         for (target, bytes, location) in parts {
             total += bytes;
-            all[target].push(Part {
+            self.targets.entry(target).or_default().push(Part {
                 src,
                 bytes,
                 location,
             });
         }
-        drop(all);
         self.total.fetch_add(total, Ordering::Relaxed);
         Ok(())
     }
@@ -191,8 +189,8 @@ impl ShuffleStore {
 
     /// Bytes that target `target` will hold once read.
     pub fn target_bytes(&self, target: usize) -> usize {
-        self.lock()
-            .get(target)
+        self.targets
+            .get(&target)
             .map_or(0, |parts| parts.iter().map(|p| p.bytes).sum())
     }
 
@@ -200,8 +198,8 @@ impl ShuffleStore {
     /// buckets stay in the store (a task may be retried) until [`ShuffleStore::release`].
     pub fn read(&self, target: usize) -> Result<RecordBatch> {
         let mut parts: Vec<(usize, Location)> = self
-            .lock()
-            .get(target)
+            .targets
+            .get(&target)
             .map(|parts| parts.iter().map(|p| (p.src, p.location.clone())).collect())
             .unwrap_or_default();
         parts.sort_by_key(|(src, _)| *src);
@@ -218,9 +216,9 @@ impl ShuffleStore {
     /// Drops the buckets of `target` (its task is done) and gives their memory back.
     pub fn release(&self, target: usize, pool: &MemoryPool) {
         let parts = self
-            .lock()
-            .get_mut(target)
-            .map(std::mem::take)
+            .targets
+            .remove(&target)
+            .map(|(_, parts)| parts)
             .unwrap_or_default();
         let released: usize = parts
             .iter()
@@ -234,35 +232,41 @@ impl ShuffleStore {
     }
 
     /// Moves every bucket still in memory to one spill file and gives its memory back.
+    /// Buckets are copied out first and switched to their file afterwards, each under its
+    /// shard's lock: a reader meanwhile still finds the bucket in memory, and a bucket whose
+    /// task released it in between is left alone (its memory was given back then).
     pub fn spill_all(&self, pool: &MemoryPool, spill: &SpillDir) -> Result<()> {
-        let mut all = self.lock();
-        let in_memory = all
-            .iter()
-            .flatten()
-            .filter(|p| matches!(p.location, Location::Memory { .. }))
-            .count();
-        if in_memory == 0 {
-            return Ok(());
-        }
-        let mut writer = spill.writer(&self.schema)?;
-        let mut moved = Vec::with_capacity(in_memory);
-        for (t, parts) in all.iter().enumerate() {
-            for (k, p) in parts.iter().enumerate() {
-                if let Location::Memory { batch, bytes } = &p.location {
-                    moved.push((t, k, writer.push(batch)?, *bytes));
+        let mut pending: Vec<(usize, usize, RecordBatch)> = Vec::new();
+        for entry in self.targets.iter() {
+            for (k, p) in entry.value().iter().enumerate() {
+                if let Location::Memory { batch, .. } = &p.location {
+                    pending.push((*entry.key(), k, batch.clone()));
                 }
             }
         }
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let mut writer = spill.writer(&self.schema)?;
+        let mut moved = Vec::with_capacity(pending.len());
+        for (target, k, batch) in pending {
+            moved.push((target, k, writer.push(&batch)?));
+        }
         let file = Arc::new(writer.finish()?);
         let mut released = 0;
-        for (t, k, index, bytes) in moved {
-            all[t][k].location = Location::Spilled {
-                file: file.clone(),
-                index,
-            };
-            released += bytes;
+        for (target, k, index) in moved {
+            if let Some(mut parts) = self.targets.get_mut(&target) {
+                if let Some(p) = parts.get_mut(k) {
+                    if let Location::Memory { bytes, .. } = p.location {
+                        p.location = Location::Spilled {
+                            file: file.clone(),
+                            index,
+                        };
+                        released += bytes;
+                    }
+                }
+            }
         }
-        drop(all);
         self.in_memory.fetch_sub(released, Ordering::Relaxed);
         pool.release_buffer(released);
         Ok(())
