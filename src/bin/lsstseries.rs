@@ -715,7 +715,8 @@ fn tune_allocator() {
     }
     const M_TRIM_THRESHOLD: i32 = -1;
     const M_MMAP_THRESHOLD: i32 = -3;
-    // SAFETY: mallopt only adjusts glibc malloc parameters; called before any threads.
+    // SAFETY: mallopt only adjusts glibc malloc parameters; called before any threads
+    // (argument parsing starts none).
     unsafe {
         mallopt(M_MMAP_THRESHOLD, 256 << 20);
         mallopt(M_TRIM_THRESHOLD, 512 << 20);
@@ -725,12 +726,34 @@ fn tune_allocator() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn tune_allocator() {}
 
+impl Command {
+    /// The --memory-limit of a command that runs a source.
+    fn memory_limit(&self) -> Option<usize> {
+        match self {
+            Command::Batch { source, .. }
+            | Command::Explain { source, .. }
+            | Command::Info { source, .. } => source.memory_limit,
+            Command::Sf2(a) => a.source.memory_limit,
+            _ => None,
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    tune_allocator();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return report_parse_error(e),
     };
+    // The tuning keeps freed memory in the process for reuse (faster); under a memory limit
+    // glibc's defaults give it back, so the process's footprint follows the limit.
+    if cli
+        .command
+        .as_ref()
+        .and_then(Command::memory_limit)
+        .is_none()
+    {
+        tune_allocator();
+    }
     let result = match cli.command {
         Some(command) => run(command),
         // No command at all: the overview, as `--help` prints it.
