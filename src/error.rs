@@ -162,6 +162,17 @@ pub enum Error {
         limit: usize,
     },
 
+    /// A query string does not parse; `position` counts characters from 0.
+    #[error("{message} at position {position} of the query\n  {query}\n  {caret}^", caret = " ".repeat(*position))]
+    QuerySyntax {
+        /// The query as given.
+        query: String,
+        /// Where the mistake is (in characters).
+        position: usize,
+        /// What is wrong.
+        message: String,
+    },
+
     /// A compute was cancelled or ran past its deadline (see
     /// [`Cancellation`](crate::Cancellation)); the executor stays usable.
     #[error("stopped: {0}")]

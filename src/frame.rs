@@ -79,13 +79,28 @@ impl Frame {
     /// On a source with `UInt64` ids, a predicate on the id column is refused: rows hold
     /// engine keys there (see [`IdKey`]), which an `i64` literal would compare wrongly.
     pub fn filter(&self, predicate: Predicate) -> Result<Frame> {
-        if self.id_key == IdKey::FlippedUInt64 && reads_column(&predicate, &self.columns.id) {
+        if self.id_key == IdKey::FlippedUInt64 && predicate.columns().contains(&self.columns.id) {
             return Err(Error::InvalidArgument(format!(
                 "filter '{predicate}': filtering on the UInt64 id column '{}' is not supported",
                 self.columns.id
             )));
         }
         self.push(PlanNode::Op(PartitionOp::Filter(predicate)))
+    }
+
+    /// Keeps rows matching a query string, e.g. `"flux > 0 and band in ('g', 'r')"` (the
+    /// language of [`parse_query`](crate::plan::parse_query)); syntax errors give the
+    /// position, unknown columns and type mismatches fail here.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(4))?;
+    /// let bright = ens.source()?.query("psFlux > 1000 and filterName == 'g'")?.compute()?;
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn query(&self, query: &str) -> Result<Frame> {
+        self.filter(crate::plan::parse_query(query)?)
     }
 
     /// Keeps only `columns`, in that order.
@@ -330,13 +345,5 @@ impl Frame {
     fn physical(&self) -> Result<PhysicalPlan> {
         let optimized = self.optimize()?;
         PhysicalPlan::from_logical(&optimized.plan)
-    }
-}
-
-/// Whether `predicate` compares column `name`.
-fn reads_column(predicate: &Predicate, name: &str) -> bool {
-    match predicate {
-        Predicate::Compare { column, .. } => column == name,
-        Predicate::And(a, b) => reads_column(a, name) || reads_column(b, name),
     }
 }

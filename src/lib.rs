@@ -46,7 +46,7 @@ pub use frame::Frame;
 pub use io::{ColumnMap, Partitioning, Role};
 pub use lightcurve::LightcurveView;
 pub use physical::{ResultStream, RunMetrics};
-pub use plan::{col, BatchMode, Predicate};
+pub use plan::{col, lit, parse_query, BatchMode, Expr, Predicate};
 
 /// The names most programs need, in one import: `use lsstseries::prelude::*;`.
 ///
@@ -64,7 +64,7 @@ pub mod prelude {
         Periodogram,
     };
     pub use crate::io::IfExists;
-    pub use crate::plan::{col, BatchMode, MapFunction, Predicate};
+    pub use crate::plan::{col, lit, BatchMode, Expr, MapFunction, Predicate};
     pub use crate::{
         Cancellation, ColumnMap, Ensemble, Error, Executor, ExecutorConfig, Frame, LightcurveView,
         Partitioning, Result, Role,

@@ -8,17 +8,19 @@
 //! partitioning ([`LogicalPlan::props`]); building a node with an unknown column fails at
 //! once.
 
+mod expr;
 mod node;
-mod predicate;
 mod properties;
+mod query;
 
+pub use expr::{col, lit, ArithOp, CmpOp, Expr, ExprType, Literal, Predicate};
 pub use node::{
     AggregateNode, ApplySpec, BatchMode, InputRequirement, MapFunction, PartitionOp, PlanNode,
     ScanNode, ShuffleNode,
 };
-pub use predicate::{col, CmpOp, ColumnRef, Literal, Predicate};
 pub(crate) use properties::node_props;
 pub use properties::{count_overlapping, Cohesion, Props, Scheme};
+pub use query::parse_query;
 
 use crate::error::{Error, Result};
 use arrow::datatypes::SchemaRef;

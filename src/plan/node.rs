@@ -1,6 +1,6 @@
 //! The closed set of plan operations.
 
-use super::predicate::Predicate;
+use super::expr::Predicate;
 use crate::analysis::LightcurveFunction;
 use crate::error::{Error, Result};
 use crate::io::{ColumnMap, ParquetSource, PartitionSlice, Role};
