@@ -49,7 +49,10 @@ impl Estimator {
             scratch.clear();
             scratch.extend_from_slice(df);
             scratch.sort_by(f64::total_cmp);
-            return macleod(quantile_sorted(scratch, 0.25), quantile_sorted(scratch, 0.75));
+            return macleod(
+                quantile_sorted(scratch, 0.25),
+                quantile_sorted(scratch, 0.75),
+            );
         }
         let mut sums = Sums::default();
         for (&d, &e) in df.iter().zip(e) {

@@ -9,6 +9,18 @@
 //! with bootstrap the default is 100 repetitions (TAPE's default of one was a bug). The
 //! bootstrap draws come from a seeded generator per (object, band), so results do not
 //! depend on partitioning or thread scheduling (they do not reproduce numpy's draws).
+//!
+//! Memory does not grow with the number of pairs. A pool's pairs (one lightcurve and band,
+//! or a band's lightcurves pooled) are held only up to 2^18 of them; beyond that they are
+//! generated again for each pass, which needs finite, sorted times (the engine's always
+//! are). Mean-based estimators and mean lags are sums per bin, one pass. Equal-count edges
+//! read quantiles of the distinct lags from two ascending merges of the rows (each row's
+//! lags already ascend; one cursor per row). The MacLeod quartiles are selected exactly
+//! (`select`: windows of bins gathered, larger bins narrowed by key histograms). A bootstrap
+//! repetition's draws are replayed from the generator state it started at instead of being
+//! stored, so the seeded results are those of drawing and storing them. Results are equal
+//! bit for bit whichever way a pool is held; what remains is O(observations + bins), and
+//! `bin_count_target` sets the number of bins (pairs / target).
 
 mod binning;
 mod estimators;
@@ -195,9 +207,7 @@ fn pool_edges(pool: &Pool<'_>, options: &SfOptions) -> Result<Vec<f64>> {
         }
     });
     Ok(binning::size_edges(bins, unique, |i| {
-        positions
-            .binary_search(&i)
-            .map_or(f64::NAN, |k| values[k])
+        positions.binary_search(&i).map_or(f64::NAN, |k| values[k])
     }))
 }
 

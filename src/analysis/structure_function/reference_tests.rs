@@ -47,7 +47,10 @@ fn reference_edges(o: &SfOptions, pairs: &[Ref]) -> Vec<f64> {
             .map(|i| numpy_quantile(&lags, i as f64 / bins as f64))
             .collect(),
         Binning::Length => linspace(lo, hi),
-        _ => linspace(lo.ln(), hi.ln()).into_iter().map(f64::exp).collect(),
+        _ => linspace(lo.ln(), hi.ln())
+            .into_iter()
+            .map(f64::exp)
+            .collect(),
     }
 }
 
@@ -291,15 +294,19 @@ fn options() -> impl Strategy<Value = SfOptions> {
         Just(SfErrors::Scalar(0.07)),
     ];
     let bootstrap = prop::option::of(
-        (1usize..6, any::<u64>(), any::<bool>(), prop::option::of(1usize..40)).prop_map(
-            |(repetitions, seed, equally, samples)| Bootstrap {
+        (
+            1usize..6,
+            any::<u64>(),
+            any::<bool>(),
+            prop::option::of(1usize..40),
+        )
+            .prop_map(|(repetitions, seed, equally, samples)| Bootstrap {
                 repetitions,
                 seed,
                 equally_weight_lightcurves: equally,
                 samples_per_lightcurve: samples,
                 ..Bootstrap::default()
-            },
-        ),
+            }),
     );
     (
         estimator,
