@@ -33,14 +33,29 @@ impl std::str::FromStr for Binning {
 
 /// numpy's default (linear) quantile of sorted data.
 pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    match sorted.len() {
+    quantile_by(sorted.len(), q, |i| sorted[i])
+}
+
+/// The two positions (in sorted order) that numpy's linear quantile `q` of `n` values reads.
+pub(super) fn quantile_positions(n: usize, q: f64) -> [usize; 2] {
+    if n < 2 {
+        return [0, 0];
+    }
+    let lo = (((n - 1) as f64 * q).floor() as usize).min(n - 1);
+    [lo, (lo + 1).min(n - 1)]
+}
+
+/// numpy's linear quantile `q` of `n` values, `at(i)` the `i`-th smallest: the one formula
+/// for sorted slices and for values selected without sorting them all.
+pub(super) fn quantile_by(n: usize, q: f64, mut at: impl FnMut(usize) -> f64) -> f64 {
+    match n {
         0 => f64::NAN,
-        1 => sorted[0],
+        1 => at(0),
         n => {
             let h = (n - 1) as f64 * q;
-            let lo = (h.floor() as usize).min(n - 1);
-            let hi = (lo + 1).min(n - 1);
-            sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+            let [lo, hi] = quantile_positions(n, q);
+            let a = at(lo);
+            a + (h - lo as f64) * (at(hi) - a)
         }
     }
 }
@@ -53,23 +68,10 @@ fn linspace(lo: f64, hi: f64, bins: usize) -> Vec<f64> {
 
 /// Bin edges for `dts` (all pair lags); `target` is the wanted number of pairs per bin.
 pub fn edges(binning: &Binning, dts: &[f64], target: usize) -> Result<Vec<f64>> {
-    if let Binning::Edges(e) = binning {
-        if e.len() < 2
-            || e.windows(2)
-                .any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
-        {
-            return Err(Error::InvalidArgument(format!(
-                "structure function bin edges must be at least two, strictly increasing: {e:?}"
-            )));
-        }
-        return Ok(e.clone());
+    if let Some(e) = given(binning)? {
+        return Ok(e);
     }
-    if target == 0 {
-        return Err(Error::InvalidArgument(
-            "bin_count_target must be at least 1".into(),
-        ));
-    }
-    let bins = dts.len().div_ceil(target).max(1);
+    let bins = bin_count(dts.len(), target)?;
     let mut unique = dts.to_vec();
     unique.sort_by(f64::total_cmp);
     unique.dedup();
@@ -78,22 +80,69 @@ pub fn edges(binning: &Binning, dts: &[f64], target: usize) -> Result<Vec<f64>> 
         _ => return Ok(Vec::new()),
     };
     Ok(match binning {
-        Binning::Size => (0..=bins)
-            .map(|i| quantile_sorted(&unique, i as f64 / bins as f64))
-            .collect(),
-        Binning::Length => {
-            let mut e = linspace(lo, hi, bins);
-            e[0] -= 0.001 * (hi - lo);
-            e
-        }
+        Binning::Size => size_edges(bins, unique.len(), |i| unique[i]),
+        _ => range_edges(binning, bins, lo, hi),
+    })
+}
+
+/// The user's edges, checked; `None` for computed binnings.
+pub(super) fn given(binning: &Binning) -> Result<Option<Vec<f64>>> {
+    let Binning::Edges(e) = binning else {
+        return Ok(None);
+    };
+    if e.len() < 2
+        || e.windows(2)
+            .any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
+    {
+        return Err(Error::InvalidArgument(format!(
+            "structure function bin edges must be at least two, strictly increasing: {e:?}"
+        )));
+    }
+    Ok(Some(e.clone()))
+}
+
+/// Bins for `pairs` pairs at `target` pairs per bin.
+pub(super) fn bin_count(pairs: usize, target: usize) -> Result<usize> {
+    if target == 0 {
+        return Err(Error::InvalidArgument(
+            "bin_count_target must be at least 1".into(),
+        ));
+    }
+    Ok(pairs.div_ceil(target).max(1))
+}
+
+/// Equal-count edges: quantiles of the `unique` sorted distinct lags, `at(i)` the `i`-th.
+pub(super) fn size_edges(bins: usize, unique: usize, mut at: impl FnMut(usize) -> f64) -> Vec<f64> {
+    (0..=bins)
+        .map(|i| quantile_by(unique, i as f64 / bins as f64, &mut at))
+        .collect()
+}
+
+/// The positions (among the sorted distinct lags) that [`size_edges`] reads, ascending.
+pub(super) fn size_positions(bins: usize, unique: usize) -> Vec<usize> {
+    let mut p: Vec<usize> = (0..=bins)
+        .flat_map(|i| quantile_positions(unique, i as f64 / bins as f64))
+        .collect();
+    p.sort_unstable();
+    p.dedup();
+    p
+}
+
+/// Equal-width edges (in dt, or in ln dt) between the smallest and largest lag.
+pub(super) fn range_edges(binning: &Binning, bins: usize, lo: f64, hi: f64) -> Vec<f64> {
+    match binning {
         Binning::LogLength => {
             let (a, b) = (lo.ln(), hi.ln());
             let mut e = linspace(a, b, bins);
             e[0] -= 0.001 * (b - a);
             e.into_iter().map(f64::exp).collect()
         }
-        Binning::Edges(_) => unreachable!("handled above"),
-    })
+        _ => {
+            let mut e = linspace(lo, hi, bins);
+            e[0] -= 0.001 * (hi - lo);
+            e
+        }
+    }
 }
 
 /// The bin of `x`, or `None` outside the edges.

@@ -45,28 +45,78 @@ impl Estimator {
         if n == 0 {
             return f64::NAN;
         }
-        let mean = |it: &mut dyn Iterator<Item = f64>| it.sum::<f64>() / n as f64;
-        match self {
-            Estimator::Basic => mean(&mut df.iter().zip(e).map(|(d, e)| d * d - e)),
+        if self == Estimator::Macleod2012 {
+            scratch.clear();
+            scratch.extend_from_slice(df);
+            scratch.sort_by(f64::total_cmp);
+            return macleod(
+                quantile_sorted(scratch, 0.25),
+                quantile_sorted(scratch, 0.75),
+            );
+        }
+        let mut sums = Sums::default();
+        for (&d, &e) in df.iter().zip(e) {
+            sums.add(self, d, e);
+        }
+        sums.sf2(self, n)
+    }
+}
+
+/// `(0.74 IQR)^2` from the quartiles.
+pub(super) fn macleod(q25: f64, q75: f64) -> f64 {
+    let iqr = q75 - q25;
+    (0.74 * iqr) * (0.74 * iqr)
+}
+
+/// The running sums of a mean-based estimator over a bin's pairs, so a bin's pairs need not
+/// be held: added one pair at a time in the order [`Estimator::estimate`] reads them, they
+/// give its result bit for bit. Both sums start at -0.0, like `f64`'s `Sum`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Sums {
+    a: f64,
+    b: f64,
+}
+
+impl Default for Sums {
+    fn default() -> Self {
+        Sums { a: -0.0, b: -0.0 }
+    }
+}
+
+impl Sums {
+    /// Adds one pair (nothing for the order-statistic estimator).
+    #[inline]
+    pub(super) fn add(&mut self, estimator: Estimator, d: f64, e: f64) {
+        match estimator {
+            Estimator::Basic => self.a += d * d - e,
             Estimator::Bauer2009a => {
-                mean(&mut df.iter().map(|d| d * d)) - mean(&mut e.iter().copied())
+                self.a += d * d;
+                self.b += e;
             }
             Estimator::Bauer2009b => {
-                let m = mean(&mut df.iter().map(|d| d.abs()));
-                PI / 2.0 * m * m - mean(&mut e.iter().copied())
+                self.a += d.abs();
+                self.b += e;
+            }
+            Estimator::Schmidt2010 => self.a += (PI / 2.0).sqrt() * d.abs() - e.sqrt(),
+            Estimator::Macleod2012 => {}
+        }
+    }
+
+    /// SF^2 of `n` pairs added (NaN for the order-statistic estimator).
+    pub(super) fn sf2(&self, estimator: Estimator, n: usize) -> f64 {
+        let n = n as f64;
+        match estimator {
+            Estimator::Basic => self.a / n,
+            Estimator::Bauer2009a => self.a / n - self.b / n,
+            Estimator::Bauer2009b => {
+                let m = self.a / n;
+                PI / 2.0 * m * m - self.b / n
             }
             Estimator::Schmidt2010 => {
-                let k = (PI / 2.0).sqrt();
-                let m = mean(&mut df.iter().zip(e).map(|(d, e)| k * d.abs() - e.sqrt()));
+                let m = self.a / n;
                 m * m
             }
-            Estimator::Macleod2012 => {
-                scratch.clear();
-                scratch.extend_from_slice(df);
-                scratch.sort_by(f64::total_cmp);
-                let iqr = quantile_sorted(scratch, 0.75) - quantile_sorted(scratch, 0.25);
-                (0.74 * iqr) * (0.74 * iqr)
-            }
+            Estimator::Macleod2012 => f64::NAN,
         }
     }
 }

@@ -9,12 +9,32 @@
 //! with bootstrap the default is 100 repetitions (TAPE's default of one was a bug). The
 //! bootstrap draws come from a seeded generator per (object, band), so results do not
 //! depend on partitioning or thread scheduling (they do not reproduce numpy's draws).
+//!
+//! Memory does not grow with the number of pairs. A pool's pairs (one lightcurve and band,
+//! or a band's lightcurves pooled) are held only up to 2^18 of them; beyond that they are
+//! generated again for each pass, which needs finite, sorted times (the engine's always
+//! are). Mean-based estimators and mean lags are sums per bin, one pass. Equal-count edges
+//! read quantiles of the distinct lags from two ascending merges of the rows (each row's
+//! lags already ascend; one cursor per row). The MacLeod quartiles are selected exactly
+//! (`select`: windows of bins gathered, larger bins narrowed by key histograms). A bootstrap
+//! repetition's draws are replayed from the generator state it started at instead of being
+//! stored, so the seeded results are those of drawing and storing them. Results are equal
+//! bit for bit whichever way a pool is held; what remains is O(observations + bins), and
+//! `bin_count_target` sets the number of bins (pairs / target).
 
 mod binning;
 mod estimators;
+mod pairs;
+#[cfg(test)]
+mod reference_tests;
+mod select;
 
 pub use binning::{bin_of, edges, quantile_sorted, Binning};
 pub use estimators::Estimator;
+
+use estimators::Sums;
+use pairs::Limits;
+use pairs::{Lc, Pairs, Pool};
 
 use crate::analysis::function::{LightcurveFunction, Rows};
 use crate::error::{Error, Result};
@@ -134,93 +154,10 @@ pub struct SfBin {
 /// Minimum observations for a lightcurve to contribute.
 pub const MIN_OBSERVATIONS: usize = 3;
 
-/// Pooled pairs of several lightcurves.
-#[derive(Debug, Default)]
-struct Pairs {
-    dt: Vec<f64>,
-    df: Vec<f64>,
-    e: Vec<f64>,
-    /// Start of each lightcurve's pairs, plus the end.
-    offsets: Vec<usize>,
-}
-
-impl Pairs {
-    fn clear(&mut self) {
-        self.dt.clear();
-        self.df.clear();
-        self.e.clear();
-        self.offsets.clear();
-        self.offsets.push(0);
-    }
-
-    /// Adds the pairs (i < j, t_j > t_i) of one time-sorted lightcurve.
-    fn add(&mut self, t: &[f64], f: &[f64], err: Option<&[f64]>, scalar: f64, ignore_time: bool) {
-        let n = f.len();
-        if n >= MIN_OBSERVATIONS {
-            for i in 0..n {
-                let (ti, fi) = (if ignore_time { i as f64 } else { t[i] }, f[i]);
-                let ei = err.map_or(scalar * scalar, |e| e[i] * e[i]);
-                for j in i + 1..n {
-                    let tj = if ignore_time { j as f64 } else { t[j] };
-                    let dt = tj - ti;
-                    if dt > 0.0 {
-                        self.dt.push(dt);
-                        self.df.push(f[j] - fi);
-                        self.e
-                            .push(ei + err.map_or(scalar * scalar, |e| e[j] * e[j]));
-                    }
-                }
-            }
-        }
-        self.offsets.push(self.dt.len());
-    }
-}
-
-/// Bins the pairs at `idx` (indices into `pairs`) and estimates each bin:
-/// (mean dt, sf2, count) per bin.
-fn binned(
-    pairs: &Pairs,
-    idx: &mut dyn Iterator<Item = usize>,
-    edges: &[f64],
-    estimator: Estimator,
-    scratch: &mut Scratch,
-) -> Vec<(f64, f64, usize)> {
-    let nb = edges.len().saturating_sub(1);
-    scratch.by_bin.iter_mut().for_each(|v| v.clear());
-    scratch.by_bin.resize_with(nb, Vec::new);
-    for i in idx {
-        if let Some(b) = bin_of(edges, pairs.dt[i]) {
-            scratch.by_bin[b].push(i);
-        }
-    }
-    let mut out = Vec::with_capacity(nb);
-    for b in 0..nb {
-        let members = &scratch.by_bin[b];
-        if members.is_empty() {
-            out.push((f64::NAN, f64::NAN, 0));
-            continue;
-        }
-        scratch.df.clear();
-        scratch.e.clear();
-        let mut sum_dt = 0.0;
-        for &i in members {
-            sum_dt += pairs.dt[i];
-            scratch.df.push(pairs.df[i]);
-            scratch.e.push(pairs.e[i]);
-        }
-        let sf2 = estimator.estimate(&scratch.df, &scratch.e, &mut scratch.sort);
-        out.push((sum_dt / members.len() as f64, sf2, members.len()));
-    }
-    out
-}
-
+/// Reused buffers of the per-lightcurve function.
 #[derive(Default)]
 struct Scratch {
     pairs: Pairs,
-    by_bin: Vec<Vec<usize>>,
-    df: Vec<f64>,
-    e: Vec<f64>,
-    sort: Vec<f64>,
     groups: BandGroups,
 }
 
@@ -230,24 +167,118 @@ fn nan_quantile(values: &mut Vec<f64>, q: f64) -> f64 {
     quantile_sorted(values, q)
 }
 
-/// SF^2 from pooled pairs (one or many lightcurves).
+/// A stream of binned pairs `(bin, dt, df, E)` that gives the same pairs every call: all
+/// pairs, or one bootstrap repetition's draws.
+type BinnedPairs<'a> = &'a dyn Fn(&mut dyn FnMut(usize, f64, f64, f64));
+
+/// Bin edges of a pool's lags.
+fn pool_edges(pool: &Pool<'_>, options: &SfOptions) -> Result<Vec<f64>> {
+    if let Some(dts) = pool.stored_lags() {
+        return edges(&options.binning, dts, options.bin_count_target);
+    }
+    if let Some(e) = binning::given(&options.binning)? {
+        return Ok(e);
+    }
+    let bins = binning::bin_count(pool.counts().iter().sum(), options.bin_count_target)?;
+    if options.binning != Binning::Size {
+        let (lo, hi) = pool.lag_range();
+        return Ok(binning::range_edges(&options.binning, bins, lo, hi));
+    }
+    // Quantiles of the distinct lags: count them in one ascending pass, then pick the
+    // positions the quantiles read in a second.
+    let mut unique = 0;
+    let mut last = f64::NAN;
+    pool.for_each_sorted_lag(&mut |dt| {
+        if dt != last {
+            unique += 1;
+            last = dt;
+        }
+    });
+    let positions = binning::size_positions(bins, unique);
+    let mut values = Vec::with_capacity(positions.len());
+    let (mut rank, mut last) = (0, f64::NAN);
+    pool.for_each_sorted_lag(&mut |dt| {
+        if dt != last {
+            if positions.get(values.len()) == Some(&rank) {
+                values.push(dt);
+            }
+            rank += 1;
+            last = dt;
+        }
+    });
+    Ok(binning::size_edges(bins, unique, |i| {
+        positions.binary_search(&i).map_or(f64::NAN, |k| values[k])
+    }))
+}
+
+/// Each bin's (mean dt, SF^2, pairs) over a stream: sums in one pass; the MacLeod
+/// quartiles by exact selection (more passes only when bins outgrow `limits.values`).
+fn estimate_bins(
+    stream: BinnedPairs<'_>,
+    bins: usize,
+    estimator: Estimator,
+    limits: &Limits,
+) -> Vec<(f64, f64, usize)> {
+    let mut acc = vec![(0usize, 0.0f64, Sums::default()); bins];
+    stream(&mut |b, dt, df, e| {
+        let a = &mut acc[b];
+        a.0 += 1;
+        a.1 += dt;
+        a.2.add(estimator, df, e);
+    });
+    let quartiles = |n: usize| {
+        let [a, b] = binning::quantile_positions(n, 0.25);
+        let [c, d] = binning::quantile_positions(n, 0.75);
+        [a, b, c, d]
+    };
+    let selected = if estimator == Estimator::Macleod2012 {
+        let counts: Vec<usize> = acc.iter().map(|a| a.0).collect();
+        let values = |f: &mut dyn FnMut(usize, f64)| stream(&mut |b, _, df, _| f(b, df));
+        select::select(&values, &counts, quartiles, limits.values)
+    } else {
+        Vec::new()
+    };
+    acc.iter()
+        .enumerate()
+        .map(|(b, &(n, sum_dt, sums))| {
+            if n == 0 {
+                return (f64::NAN, f64::NAN, 0);
+            }
+            let sf2 = if estimator == Estimator::Macleod2012 {
+                let v = selected[b];
+                let q = |q: f64, at: [f64; 2]| {
+                    let p = binning::quantile_positions(n, q);
+                    binning::quantile_by(n, q, |i| if i == p[0] { at[0] } else { at[1] })
+                };
+                estimators::macleod(q(0.25, [v[0], v[1]]), q(0.75, [v[2], v[3]]))
+            } else {
+                sums.sf2(estimator, n)
+            };
+            (sum_dt / n as f64, sf2, n)
+        })
+        .collect()
+}
+
+/// SF^2 of a pool of pairs (one or many lightcurves).
 fn compute(
-    pairs: &Pairs,
+    pool: &Pool<'_>,
     options: &SfOptions,
     rng: &mut Rng,
-    scratch: &mut Scratch,
+    limits: &Limits,
 ) -> Result<Vec<SfBin>> {
-    if pairs.dt.is_empty() {
+    if pool.counts().is_empty() {
         return Ok(Vec::new());
     }
-    let edges = edges(&options.binning, &pairs.dt, options.bin_count_target)?;
-    let full = binned(
-        pairs,
-        &mut (0..pairs.dt.len()),
-        &edges,
-        options.estimator,
-        scratch,
-    );
+    let edges = pool_edges(pool, options)?;
+    let nb = edges.len().saturating_sub(1);
+    let all = |f: &mut dyn FnMut(usize, f64, f64, f64)| {
+        pool.for_each(&mut |dt, df, e| {
+            if let Some(b) = bin_of(&edges, dt) {
+                f(b, dt, df, e)
+            }
+        })
+    };
+    let full = estimate_bins(&all, nb, options.estimator, limits);
     let Some(boot) = &options.bootstrap else {
         return Ok(full
             .into_iter()
@@ -271,57 +302,61 @@ fn compute(
             boot.repetitions, boot.lower_quantile, boot.upper_quantile
         )));
     }
-    let counts: Vec<usize> = pairs.offsets.windows(2).map(|w| w[1] - w[0]).collect();
-    let least = counts.iter().copied().filter(|&c| c > 0).min().unwrap_or(0);
-    let nb = full.len();
-    let mut dts: Vec<Vec<f64>> = vec![Vec::with_capacity(boot.repetitions); nb];
-    let mut sfs: Vec<Vec<f64>> = vec![Vec::with_capacity(boot.repetitions); nb];
-    let mut draw = Vec::new();
-    for _ in 0..boot.repetitions {
-        draw.clear();
-        for (k, w) in pairs.offsets.windows(2).enumerate() {
-            let (start, n) = (w[0], counts[k]);
-            if n == 0 {
+    let least = pool.counts().iter().copied().min().unwrap_or(0);
+    let take = |n: usize| {
+        if boot.equally_weight_lightcurves {
+            least
+        } else {
+            boot.samples_per_lightcurve.unwrap_or(n)
+        }
+    };
+    // Bins in turns of at most `limits.results` values; each turn replays every
+    // repetition's draws from the same generator state, so results do not depend on turns.
+    let turn = (limits.results / boot.repetitions).max(1);
+    let start = rng.clone();
+    let mut out = Vec::new();
+    for b0 in (0..nb).step_by(turn) {
+        let b1 = (b0 + turn).min(nb);
+        let mut dts: Vec<Vec<f64>> = vec![Vec::with_capacity(boot.repetitions); b1 - b0];
+        let mut sfs: Vec<Vec<f64>> = vec![Vec::with_capacity(boot.repetitions); b1 - b0];
+        *rng = start.clone();
+        for _ in 0..boot.repetitions {
+            let at = rng.clone();
+            let after = RefCell::new(at.clone());
+            let draws = |f: &mut dyn FnMut(usize, f64, f64, f64)| {
+                let mut r = at.clone();
+                pool.draws(&mut r, &take, &mut |dt, df, e| {
+                    if let Some(b) = bin_of(&edges, dt).filter(|b| (b0..b1).contains(b)) {
+                        f(b, dt, df, e)
+                    }
+                });
+                *after.borrow_mut() = r;
+            };
+            let rep = estimate_bins(&draws, nb, options.estimator, limits);
+            *rng = after.into_inner();
+            for (b, &(dt, sf2, _)) in rep[b0..b1].iter().enumerate() {
+                dts[b].push(dt);
+                sfs[b].push(sf2);
+            }
+        }
+        for b in b0..b1 {
+            if full[b].2 == 0 {
                 continue;
             }
-            let take = if boot.equally_weight_lightcurves {
-                least
-            } else {
-                boot.samples_per_lightcurve.unwrap_or(n)
-            };
-            for _ in 0..take {
-                draw.push(start + rng.below(n));
-            }
+            let (dts, sfs) = (&mut dts[b - b0], &mut sfs[b - b0]);
+            let dt = nan_quantile(dts, 0.5);
+            let sf2 = nan_quantile(sfs, 0.5);
+            let lo = quantile_sorted(sfs, boot.lower_quantile);
+            let hi = quantile_sorted(sfs, boot.upper_quantile);
+            out.push(SfBin {
+                dt,
+                sf2,
+                sigma: (hi - lo) / 2.0,
+                lower_error: sf2 - lo,
+                upper_error: hi - sf2,
+                pairs: full[b].2,
+            });
         }
-        let rep = binned(
-            pairs,
-            &mut draw.iter().copied(),
-            &edges,
-            options.estimator,
-            scratch,
-        );
-        for (b, (dt, sf2, _)) in rep.into_iter().enumerate() {
-            dts[b].push(dt);
-            sfs[b].push(sf2);
-        }
-    }
-    let mut out = Vec::new();
-    for b in 0..nb {
-        if full[b].2 == 0 {
-            continue;
-        }
-        let dt = nan_quantile(&mut dts[b], 0.5);
-        let sf2 = nan_quantile(&mut sfs[b], 0.5);
-        let lo = quantile_sorted(&sfs[b], boot.lower_quantile);
-        let hi = quantile_sorted(&sfs[b], boot.upper_quantile);
-        out.push(SfBin {
-            dt,
-            sf2,
-            sigma: (hi - lo) / 2.0,
-            lower_error: sf2 - lo,
-            upper_error: hi - sf2,
-            pairs: full[b].2,
-        });
     }
     Ok(out)
 }
@@ -331,24 +366,42 @@ pub type SfInput<'a> = (&'a [f64], &'a [f64], Option<&'a [f64]>);
 
 /// SF^2 of lightcurves given as (time, flux, errors) slices, times sorted; with more than
 /// one lightcurve their pairs are pooled (the combined structure function).
+///
+/// Pairs are held only up to a budget (2^18); beyond it they are generated again for each
+/// pass, which needs finite, sorted times (else an `InvalidArgument` error).
 pub fn sf2(lightcurves: &[SfInput<'_>], options: &SfOptions) -> Result<Vec<SfBin>> {
-    let mut scratch = Scratch::default();
-    scratch.pairs.clear();
-    let scalar = match options.errors {
+    sf2_with(lightcurves, options, &Limits::DEFAULT)
+}
+
+/// [`sf2`] with other memory limits (tests use small ones to reach every path).
+pub(crate) fn sf2_with(
+    lightcurves: &[SfInput<'_>],
+    options: &SfOptions,
+    limits: &Limits,
+) -> Result<Vec<SfBin>> {
+    let scalar2 = scalar2(options);
+    let lcs = lightcurves.iter().map(|&(t, f, e)| Lc {
+        time: (!options.ignore_timestamps).then_some(t),
+        flux: f,
+        err: if options.errors == SfErrors::Column {
+            e
+        } else {
+            None
+        },
+        scalar2,
+    });
+    let pool = Pool::new(lcs, limits, Pairs::default())?;
+    let seed = options.bootstrap.as_ref().map_or(0, |b| b.seed);
+    compute(&pool, options, &mut Rng::new(seed), limits)
+}
+
+/// The squared error of every observation when errors do not come from the column.
+fn scalar2(options: &SfOptions) -> f64 {
+    let s = match options.errors {
         SfErrors::Scalar(s) => s,
         _ => 0.0,
     };
-    let mut pairs = std::mem::take(&mut scratch.pairs);
-    for (t, f, e) in lightcurves {
-        let e = if options.errors == SfErrors::Column {
-            *e
-        } else {
-            None
-        };
-        pairs.add(t, f, e, scalar, options.ignore_timestamps);
-    }
-    let seed = options.bootstrap.as_ref().map_or(0, |b| b.seed);
-    compute(&pairs, options, &mut Rng::new(seed), &mut scratch)
+    s * s
 }
 
 /// Output columns after the id (or for the combined result).
@@ -426,37 +479,33 @@ impl LightcurveFunction for StructureFunction {
     }
     fn evaluate(&self, lc: &LightcurveView<'_>, out: &mut Vec<f64>) {
         let o = &self.options;
-        let scalar = match o.errors {
-            SfErrors::Scalar(s) => s,
-            _ => 0.0,
-        };
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
             s.groups.fill(lc);
             for band in 0..lc.band_names.len() {
-                let mut pairs = std::mem::take(&mut s.pairs);
-                pairs.clear();
-                let err = (o.errors == SfErrors::Column).then_some(s.groups.err(band));
-                pairs.add(
-                    s.groups.time(band),
-                    s.groups.flux(band),
-                    err,
-                    scalar,
-                    o.ignore_timestamps,
-                );
+                let one = Lc {
+                    time: (!o.ignore_timestamps).then_some(s.groups.time(band)),
+                    flux: s.groups.flux(band),
+                    err: (o.errors == SfErrors::Column).then_some(s.groups.err(band)),
+                    scalar2: scalar2(o),
+                };
                 // A generator per (object, band): partition- and schedule-independent.
                 let seed = o.bootstrap.as_ref().map_or(0, |b| b.seed);
                 let mut rng = Rng::new(
                     seed ^ (lc.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ band as u64,
                 );
-                // Options were validated when the plan was built; a failure here would be a
-                // bug, and yields no rows for this lightcurve.
-                if let Ok(bins) = compute(&pairs, o, &mut rng, s) {
-                    for b in &bins {
-                        push_bin(out, band, b, o.report_bounds);
+                // Options were validated when the plan was built and the engine's times are
+                // finite and sorted; a failure here would be a bug, and yields no rows for
+                // this lightcurve.
+                let buffer = std::mem::take(&mut s.pairs);
+                if let Ok(pool) = Pool::new([one], &Limits::DEFAULT, buffer) {
+                    if let Ok(bins) = compute(&pool, o, &mut rng, &Limits::DEFAULT) {
+                        for b in &bins {
+                            push_bin(out, band, b, o.report_bounds);
+                        }
                     }
+                    s.pairs = pool.into_buffer();
                 }
-                s.pairs = pairs;
             }
         })
     }
@@ -530,20 +579,24 @@ pub fn pooled(
     };
     let ids = col(&columns.id)?;
     let ids = ids.as_primitive::<Int64Type>().values();
-    let float = |name: &str| -> Result<Vec<f64>> {
-        Ok(col(name)?.as_primitive::<Float64Type>().values().to_vec())
-    };
-    let flux = float(&columns.flux)?;
+    let flux = col(&columns.flux)?;
+    let flux = &flux.as_primitive::<Float64Type>().values()[..];
     let time = if options.ignore_timestamps {
-        Vec::new()
+        None
     } else {
-        float(&columns.time)?
+        Some(col(&columns.time)?)
     };
+    let time = time
+        .as_ref()
+        .map(|a| &a.as_primitive::<Float64Type>().values()[..]);
     let err = if options.errors == SfErrors::Column {
-        float(&columns.err)?
+        Some(col(&columns.err)?)
     } else {
-        Vec::new()
+        None
     };
+    let err = err
+        .as_ref()
+        .map(|a| &a.as_primitive::<Float64Type>().values()[..]);
     // Band names become indices once, so grouping compares small integers, not strings.
     let band = cast(&col(&columns.band)?, &DataType::Utf8).map_err(|e| Error::arrow("band", e))?;
     let band = band.as_string::<i32>();
@@ -556,13 +609,9 @@ pub fn pooled(
         .iter()
         .map(|b| b.and_then(|b| index.get(b).copied()).unwrap_or(u8::MAX))
         .collect();
-    let scalar = match options.errors {
-        SfErrors::Scalar(s) => s,
-        _ => 0.0,
-    };
-    let seed = options.bootstrap.as_ref().map_or(0, |b| b.seed);
-    let mut pairs: Vec<Pairs> = (0..bands.len()).map(|_| Pairs::default()).collect();
-    pairs.iter_mut().for_each(Pairs::clear);
+    // Per band, every lightcurve's rows (time order) one after another: the input columns
+    // once more, never their pairs.
+    let mut per_band: Vec<BandRows> = (0..bands.len()).map(|_| BandRows::default()).collect();
     let (mut order, mut t, mut f, mut e, mut b) = (vec![], vec![], vec![], vec![], vec![]);
     let mut groups = BandGroups::default();
     let mut start = 0;
@@ -575,18 +624,18 @@ pub fn pooled(
         // One lightcurve: time order (stable), then regrouped by band, as `batch` hands it out.
         order.clear();
         order.extend(start..end);
-        if !time.is_empty() {
+        if let Some(time) = time {
             order.sort_by(|&a, &b| time[a].total_cmp(&time[b]));
         }
-        let gather = |v: &[f64], out: &mut Vec<f64>| {
+        let gather = |v: Option<&[f64]>, out: &mut Vec<f64>| {
             out.clear();
-            if !v.is_empty() {
+            if let Some(v) = v {
                 out.extend(order.iter().map(|&i| v[i]));
             }
         };
-        gather(&time, &mut t);
-        gather(&flux, &mut f);
-        gather(&err, &mut e);
+        gather(time, &mut t);
+        gather(Some(flux), &mut f);
+        gather(err, &mut e);
         b.clear();
         b.extend(order.iter().map(|&i| codes[i]));
         groups.fill(&LightcurveView {
@@ -597,23 +646,30 @@ pub fn pooled(
             band: &b,
             band_names: bands,
         });
-        for (k, p) in pairs.iter_mut().enumerate() {
-            let e = (options.errors == SfErrors::Column).then_some(groups.err(k));
-            p.add(
-                groups.time(k),
-                groups.flux(k),
-                e,
-                scalar,
-                options.ignore_timestamps,
-            );
+        for (k, rows) in per_band.iter_mut().enumerate() {
+            rows.time.extend_from_slice(groups.time(k));
+            rows.flux.extend_from_slice(groups.flux(k));
+            rows.err.extend_from_slice(groups.err(k));
+            rows.ends.push(rows.flux.len());
         }
         start = end;
     }
+    let seed = options.bootstrap.as_ref().map_or(0, |b| b.seed);
     let mut out: Vec<f64> = Vec::new();
-    let mut scratch = Scratch::default();
-    for (k, p) in pairs.iter().enumerate() {
+    for (k, rows) in per_band.iter().enumerate() {
+        let lcs = rows.ends.iter().scan(0, |from, &to| {
+            let r = *from..to;
+            *from = to;
+            Some(Lc {
+                time: time.map(|_| &rows.time[r.clone()]),
+                flux: &rows.flux[r.clone()],
+                err: err.map(|_| &rows.err[r]),
+                scalar2: scalar2(options),
+            })
+        });
+        let pool = Pool::new(lcs, &Limits::DEFAULT, Pairs::default())?;
         let mut rng = Rng::new(seed ^ k as u64);
-        for bin in compute(p, options, &mut rng, &mut scratch)? {
+        for bin in compute(&pool, options, &mut rng, &Limits::DEFAULT)? {
             push_bin(&mut out, k, &bin, options.report_bounds);
         }
     }
@@ -633,6 +689,16 @@ pub fn pooled(
     }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
         .map_err(|e| Error::arrow("pooled structure function", e))
+}
+
+/// One band's rows of the pooled structure function, lightcurve after lightcurve.
+#[derive(Default)]
+struct BandRows {
+    time: Vec<f64>,
+    flux: Vec<f64>,
+    err: Vec<f64>,
+    /// End of each lightcurve's rows.
+    ends: Vec<usize>,
 }
 
 /// Registers `sf2` with default options.
