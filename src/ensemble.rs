@@ -366,7 +366,7 @@ impl TableInfo {
             id_key: source.id_key,
             columns,
             partitions: source.partitions.len(),
-            partitioning: source.partitioning.to_string(),
+            partitioning: source.partitioning_label(),
             memory_bytes: (source.rows as f64 * source.bytes_per_row) as usize,
             memory_estimated: true,
         }

@@ -31,11 +31,11 @@ fn scan_detail(
     let cut = if aligned {
         format!(
             "partitions={slices} (aligned to lightcurves; requested {}: {})",
-            source.partitioning,
+            source.partitioning_label(),
             source.partitions.len()
         )
     } else {
-        format!("partitions={slices} ({})", source.partitioning)
+        format!("partitions={slices} ({})", source.partitioning_label())
     };
     format!(
         "files={} row_groups={} {cut}  {}",

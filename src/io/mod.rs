@@ -22,6 +22,6 @@ pub use output::{
     write_parquet_with, IfExists,
 };
 pub use parquet_source::{ParquetSource, SourceFile, SourceOptions};
-pub use partitioning::{parse_size, PartitionSlice, Partitioning};
+pub use partitioning::{parse_size, PartitionSlice, Partitioning, MIN_SIZED_PARTITION_ROWS};
 pub use schema_check::band_type;
 pub use statistics::{disjoint, IdRange, RowGroup};

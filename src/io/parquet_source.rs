@@ -12,7 +12,7 @@ use super::footer;
 use super::id_key::IdKey;
 use super::id_scan::{self, ScanColumns, SourceScan};
 use super::partitioning::cut::{self, PartitionPlan};
-use super::partitioning::{PartitionSlice, Partitioning};
+use super::partitioning::{PartitionSlice, Partitioning, MIN_SIZED_PARTITION_ROWS};
 use super::schema_check::{
     canonical_schema, check_roles, check_same_schema, dictionary_band_reader,
 };
@@ -114,6 +114,9 @@ pub struct ParquetSource {
     pub partitioning: Partitioning,
     /// The partitions as requested.
     pub partitions: Vec<PartitionSlice>,
+    /// Whether a [`Partitioning::Bytes`] size was so small that the floor of
+    /// [`MIN_SIZED_PARTITION_ROWS`] rows per partition decided some file's cuts.
+    pub min_rows_applied: bool,
     /// The same rows re-cut at lightcurve boundaries, when the source is sorted by id and
     /// the id column was read (the optimizer's cheap alternative to a shuffle).
     pub aligned: Option<Vec<PartitionSlice>>,
@@ -223,6 +226,7 @@ impl ParquetSource {
             partitions,
             aligned,
             sorted,
+            min_rows_applied,
         } = cut::plan(
             &files,
             &options.partitioning,
@@ -239,6 +243,7 @@ impl ParquetSource {
             bands,
             partitioning: options.partitioning,
             partitions,
+            min_rows_applied,
             aligned,
             sorted,
             rows,
@@ -264,6 +269,19 @@ impl ParquetSource {
     /// The paths as given, for labels: the one path, or the first and how many more.
     pub fn label(&self) -> String {
         self.paths.to_string()
+    }
+
+    /// How partitions were requested, and the row floor when it decided
+    /// (`"by size 1 B, at least 100 rows each"`).
+    pub fn partitioning_label(&self) -> String {
+        if self.min_rows_applied {
+            format!(
+                "{}, at least {MIN_SIZED_PARTITION_ROWS} rows each",
+                self.partitioning
+            )
+        } else {
+            self.partitioning.to_string()
+        }
     }
 
     /// Number of row groups over all files.

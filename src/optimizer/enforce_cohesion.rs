@@ -8,12 +8,42 @@
 //!   boundaries (no data movement at all);
 //! - otherwise: a hash shuffle by id, with the evidence that the input is split;
 //! - mode `per-partition`: nothing, and a warning when the input is not proven whole.
+//!
+//! A shuffle's target partition count is part of the plan (`Shuffle[hash(id) -> n]` in
+//! `explain()`): see `shuffle_width` for how it is chosen.
 
 use super::{Rule, RuleReport};
 use crate::error::Result;
+use crate::io::MIN_SIZED_PARTITION_ROWS;
 use crate::plan::{
-    Cohesion, InputRequirement, LogicalPlan, Movement, PartitionOp, PlanNode, Scheme, ShuffleNode,
+    Cohesion, InputRequirement, LogicalPlan, Movement, PartitionOp, PlanNode, Props, Scheme,
+    ShuffleNode,
 };
+
+/// The most target partitions a hash shuffle inserted by this rule asks for.
+///
+/// Every task of the stage before a shuffle routes its rows to every target, so the
+/// writer's work grows with tasks x targets; beyond a thousand or so targets nothing is
+/// gained (at 1024, a 100 GB shuffle still gives targets of about 100 MB, and there are far
+/// more targets than cores to balance load). A fixed number rather than a multiple of the
+/// executor's threads: the plan, and so `explain()`, must not depend on the machine that
+/// printed it (plans can be shipped, snapshots are compared).
+pub const MAX_SHUFFLE_PARTITIONS: usize = 1024;
+
+/// The target partitions of a hash shuffle over an input with `props`: as many as the input
+/// has (the user's partition size carries over), but at most [`MAX_SHUFFLE_PARTITIONS`] and,
+/// when the input's rows are known, at most one per [`MIN_SIZED_PARTITION_ROWS`] rows (the
+/// floor a size request gets: tiny explicit cuts do not become tiny shuffle targets).
+fn shuffle_width(props: &Props) -> usize {
+    let by_rows = props
+        .rows
+        .map_or(usize::MAX, |r| r.div_ceil(MIN_SIZED_PARTITION_ROWS));
+    props
+        .partitions
+        .min(MAX_SHUFFLE_PARTITIONS)
+        .min(by_rows)
+        .max(1)
+}
 
 /// See the module docs.
 pub struct EnforceCohesion;
@@ -40,9 +70,18 @@ impl Rule for EnforceCohesion {
             };
             let props = plan.props(input);
             let what = plan.node(ix).short_name();
+            let width = shuffle_width(&props);
+            // Said only when it differs, so plans of ordinary sizes read as before.
+            let narrowed = (width < props.partitions).then(|| {
+                format!(
+                    "; shuffle into {width} partitions, not the input's {}: at most {MAX_SHUFFLE_PARTITIONS}, and about {MIN_SIZED_PARTITION_ROWS} rows or more each",
+                    props.partitions
+                )
+            });
+            let narrowed = narrowed.unwrap_or_default();
             let shuffle = |reason: String| {
                 PlanNode::Shuffle(ShuffleNode {
-                    partitions: props.partitions.max(1),
+                    partitions: width,
                     id_column: id.clone(),
                     reason,
                 })
@@ -79,7 +118,7 @@ impl Rule for EnforceCohesion {
                     plan.insert_below(ix, node, Movement::ExchangeById);
                     shuffles += 1;
                     report.notes.push(format!(
-                        "{what}: shuffle inserted, mode=grouped regroups by id whatever the input ({})",
+                        "{what}: shuffle inserted, mode=grouped regroups by id whatever the input ({}){narrowed}",
                         props.cohesion.reason()
                     ));
                 }
@@ -108,7 +147,7 @@ impl Rule for EnforceCohesion {
                     plan.insert_below(ix, node, Movement::ExchangeById);
                     shuffles += 1;
                     report.notes.push(format!(
-                        "{what}: shuffle inserted, input {} ({})",
+                        "{what}: shuffle inserted, input {} ({}){narrowed}",
                         props.cohesion.word(),
                         props.cohesion.reason()
                     ));

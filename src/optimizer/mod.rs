@@ -6,7 +6,7 @@ mod fuse_maps;
 mod prune_columns;
 mod remove_redundant_shuffle;
 
-pub use enforce_cohesion::EnforceCohesion;
+pub use enforce_cohesion::{EnforceCohesion, MAX_SHUFFLE_PARTITIONS};
 pub use fuse_maps::FuseMaps;
 pub use prune_columns::PruneColumns;
 pub use remove_redundant_shuffle::RemoveRedundantShuffle;

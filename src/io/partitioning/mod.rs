@@ -10,6 +10,20 @@ use std::fmt;
 
 pub use cut::PartitionSlice;
 
+/// The fewest rows a [`Partitioning::Bytes`] request puts in a partition (a file with fewer
+/// rows is one partition).
+///
+/// A byte size is converted to rows through an estimated bytes per row; a size of a few
+/// rows' worth (`"1KB"`, `"1B"`) would give one task per handful of rows, and each task has
+/// fixed costs (scheduling, seeking into the file, decoding at least one Parquet page,
+/// building a batch) worth hundreds of rows of work: a 5 M-row file at 1 KB would be 200,000
+/// tasks. 100 rows is below every size the documentation and tests use (TAPE's 2,000 rows
+/// at 5 KB are 134 rows a partition). Explicit [`Partitioning::Rows`] and
+/// [`Partitioning::Count`] are honoured as given (tests use them to cut inside
+/// lightcurves); whatever the request, re-cutting at lightcurve boundaries merges every cut
+/// inside one lightcurve, so no lightcurve ever spans more than one aligned partition.
+pub const MIN_SIZED_PARTITION_ROWS: usize = 100;
+
 /// How `from_parquet` cuts a source into partitions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Partitioning {
@@ -17,7 +31,10 @@ pub enum Partitioning {
     RowGroups,
     /// One partition per file.
     Files,
-    /// Re-cut so that each partition holds about this many bytes of decoded Arrow data.
+    /// Re-cut so that each partition holds about this many bytes of decoded Arrow data, but
+    /// never fewer than [`MIN_SIZED_PARTITION_ROWS`] rows (the source's
+    /// [`min_rows_applied`](crate::io::ParquetSource::min_rows_applied) says when that
+    /// floor decided, and `info()` and `explain()` say so too).
     Bytes(usize),
     /// Re-cut into this many partitions of (nearly) equal row counts. Every partition holds
     /// at least one row: a count above the source's rows gives one partition per row.
