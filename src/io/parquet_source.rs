@@ -22,6 +22,7 @@ use crate::executor::Executor;
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use parquet::file::metadata::PageIndexPolicy;
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -52,7 +53,11 @@ impl SourceFile {
                 path.display()
             )));
         }
-        let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+        // The offset index (where each page starts) lets a partition that starts inside a
+        // row group skip the pages before it instead of decoding them: without it, many
+        // small partitions of one big row group cost partitions x rows.
+        let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
+        let meta = ArrowReaderMetadata::load(&file, options)
             .map_err(|e| footer::explain_load_error(path, &mut file, e))?;
         // Sizes in a footer are untrusted: check them before anything is sized from them.
         footer::check_sizes(path, len, meta.metadata())?;
