@@ -59,6 +59,16 @@ fn node_line(plan: &LogicalPlan, ix: NodeIndex) -> Result<String> {
                 scan_detail(&s.source, &s.projection, s.slices().len(), s.aligned)
             )
             .ok();
+            if let Some(p) = &s.pushed {
+                let (skipped, total) = p.skip.counts();
+                let text: Vec<String> = p.filters.iter().map(|f| f.to_string()).collect();
+                write!(
+                    line,
+                    "  pushed=[{}] row_groups_skipped={skipped}/{total}",
+                    text.join(" and ")
+                )
+                .ok();
+            }
         }
         PlanNode::Op(op) => {
             if let Some(r) = op.requirement().label() {

@@ -10,10 +10,14 @@ use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::compute::{cast, concat_batches};
 use arrow::datatypes::{Float64Type, Schema};
 use arrow::util::display::array_value_to_string;
+use bytes::Bytes;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
 use parquet::arrow::ProjectionMask;
+use parquet::file::reader::{ChunkReader, Length};
 use std::fs::File;
+use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The most rows decoded into one batch; larger ranges are read in several and joined.
@@ -28,7 +32,18 @@ pub(crate) fn read_raw(
     rows: usize,
     columns: &[String],
 ) -> Result<RecordBatch> {
-    let file = File::open(&f.path).map_err(|e| Error::io(&f.path, e))?;
+    Ok(read_raw_counted(f, start, rows, columns)?.0)
+}
+
+/// [`read_raw`], also returning the bytes read from the file.
+pub(crate) fn read_raw_counted(
+    f: &SourceFile,
+    start: usize,
+    rows: usize,
+    columns: &[String],
+) -> Result<(RecordBatch, u64)> {
+    let file = CountingFile::open(&f.path)?;
+    let counter = file.read.clone();
     let file_schema = f.meta.schema();
     let mut indices = Vec::with_capacity(columns.len());
     for c in columns {
@@ -100,19 +115,72 @@ pub(crate) fn read_raw(
             ),
         ));
     }
-    Ok(batch)
+    Ok((batch, counter.load(Ordering::Relaxed)))
+}
+
+/// A Parquet file that counts the bytes read from it (for `RunMetrics::bytes_read`).
+struct CountingFile {
+    file: File,
+    read: Arc<AtomicU64>,
+}
+
+impl CountingFile {
+    fn open(path: &std::path::Path) -> Result<Self> {
+        Ok(CountingFile {
+            file: File::open(path).map_err(|e| Error::io(path, e))?,
+            read: Arc::new(AtomicU64::new(0)),
+        })
+    }
+}
+
+impl Length for CountingFile {
+    fn len(&self) -> u64 {
+        self.file.len()
+    }
+}
+
+impl ChunkReader for CountingFile {
+    type T = CountingRead<<File as ChunkReader>::T>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        Ok(CountingRead {
+            inner: self.file.get_read(start)?,
+            read: self.read.clone(),
+        })
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
+        let bytes = self.file.get_bytes(start, length)?;
+        self.read.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        Ok(bytes)
+    }
+}
+
+/// A reader that adds what it reads to a counter.
+struct CountingRead<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountingRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// Reads `slice` of `f`, decodes `columns` (by name, in the given order) to their types in
-/// `schema` (the canonical schema), and validates the role columns named by `roles`.
+/// `schema` (the canonical schema), and validates the role columns named by `roles`. Also
+/// returns the bytes read from the file.
 pub(crate) fn read(
     f: &SourceFile,
     slice: &PartitionSlice,
     columns: &[String],
     schema: &Schema,
     roles: &ColumnMap,
-) -> Result<RecordBatch> {
-    let raw = read_raw(f, slice.start, slice.rows, columns)?;
+) -> Result<(RecordBatch, u64)> {
+    let (raw, bytes_read) = read_raw_counted(f, slice.start, slice.rows, columns)?;
     let mut fields = Vec::with_capacity(columns.len());
     let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns.len());
     for name in columns {
@@ -145,8 +213,9 @@ pub(crate) fn read(
         fields.push(target.clone());
         arrays.push(col);
     }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
-        .map_err(|e| Error::arrow(format!("assembling partition of {}", f.path.display()), e))
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+        .map_err(|e| Error::arrow(format!("assembling partition of {}", f.path.display()), e))?;
+    Ok((batch, bytes_read))
 }
 
 /// Rejects nulls, NaN/inf in time, flux and error, and non-positive errors, naming the file,

@@ -24,4 +24,6 @@ pub use output::{
 pub use parquet_source::{ParquetSource, SourceFile, SourceOptions};
 pub use partitioning::{parse_size, PartitionSlice, Partitioning, MIN_SIZED_PARTITION_ROWS};
 pub use schema_check::band_type;
-pub use statistics::{disjoint, IdRange, RowGroup};
+pub use statistics::{
+    column_stats, disjoint, ColumnStats, IdRange, RowGroup, RowGroupSkip, StatValue,
+};

@@ -261,6 +261,15 @@ impl ParquetSource {
     /// Reads a partition, decodes `columns` (by name, in the canonical schema's order),
     /// casts the role columns to their canonical types, and validates values.
     pub fn read(&self, slice: &PartitionSlice, columns: &[String]) -> Result<RecordBatch> {
+        Ok(self.read_counted(slice, columns)?.0)
+    }
+
+    /// [`ParquetSource::read`], also returning the bytes read from the file.
+    pub fn read_counted(
+        &self,
+        slice: &PartitionSlice,
+        columns: &[String],
+    ) -> Result<(RecordBatch, u64)> {
         let file = self.files.get(slice.file).ok_or_else(|| {
             Error::InvalidArgument(format!(
                 "partition names file {} of a source with {} file(s)",

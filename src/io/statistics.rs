@@ -210,6 +210,125 @@ fn stats_range(
     (min <= max).then_some(IdRange { min, max })
 }
 
+/// A bound from column statistics, in the decoded value's terms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatValue {
+    /// An integer column's bound.
+    Int(i64),
+    /// A float column's bound (NaN never appears in a bound we return).
+    Float(f64),
+    /// A string column's bound, as bytes (compared bytewise, like the writer).
+    Bytes(Vec<u8>),
+}
+
+/// What one row group's statistics say about one column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnStats {
+    /// No value in the group is below this (nulls and NaN aside).
+    pub min: StatValue,
+    /// No value in the group is above this (nulls and NaN aside).
+    pub max: StatValue,
+    /// Nulls in the group, when the writer counted them.
+    pub null_count: Option<u64>,
+}
+
+/// Statistics of `column` in row group `rg` of `file`, when the footer has usable ones:
+/// current (not deprecated) min/max fields, a type-defined order matching the column's
+/// type, and a min not above the max. `None` means "nothing is known" (never skip).
+pub fn column_stats(file: &SourceFile, rg: usize, column: &str) -> Option<ColumnStats> {
+    let leaf = leaf_index(&file.meta, column)?;
+    let meta = file.meta.metadata();
+    let stats = meta.row_groups().get(rg)?.column(leaf).statistics()?;
+    if stats.is_min_max_deprecated() {
+        return None;
+    }
+    let dt = file
+        .meta
+        .schema()
+        .field_with_name(column)
+        .ok()?
+        .data_type()
+        .clone();
+    let order = meta.file_metadata().column_order(leaf);
+    let unsigned = dt.is_unsigned_integer();
+    let expected = if unsigned {
+        SortOrder::UNSIGNED
+    } else {
+        match stats {
+            Statistics::ByteArray(_) | Statistics::FixedLenByteArray(_) => SortOrder::UNSIGNED,
+            _ => SortOrder::SIGNED,
+        }
+    };
+    if order != ColumnOrder::TYPE_DEFINED_ORDER(expected) {
+        return None;
+    }
+    let (min, max) = match stats {
+        Statistics::Int32(s) if unsigned => (
+            StatValue::Int(*s.min_opt()? as u32 as i64),
+            StatValue::Int(*s.max_opt()? as u32 as i64),
+        ),
+        Statistics::Int32(s) => (
+            StatValue::Int(*s.min_opt()? as i64),
+            StatValue::Int(*s.max_opt()? as i64),
+        ),
+        // UInt64 values above i64::MAX have no Int bound; filters on them are not pruned.
+        Statistics::Int64(s) if unsigned => {
+            let (lo, hi) = (*s.min_opt()? as u64, *s.max_opt()? as u64);
+            (
+                StatValue::Int(i64::try_from(lo).ok()?),
+                StatValue::Int(i64::try_from(hi).ok()?),
+            )
+        }
+        Statistics::Int64(s) => (StatValue::Int(*s.min_opt()?), StatValue::Int(*s.max_opt()?)),
+        Statistics::Float(s) => (
+            StatValue::Float(*s.min_opt()? as f64),
+            StatValue::Float(*s.max_opt()? as f64),
+        ),
+        Statistics::Double(s) => (
+            StatValue::Float(*s.min_opt()?),
+            StatValue::Float(*s.max_opt()?),
+        ),
+        Statistics::ByteArray(s) => (
+            StatValue::Bytes(s.min_bytes_opt()?.to_vec()),
+            StatValue::Bytes(s.max_bytes_opt()?.to_vec()),
+        ),
+        _ => return None,
+    };
+    let ordered = match (&min, &max) {
+        (StatValue::Int(a), StatValue::Int(b)) => a <= b,
+        // A NaN bound says nothing (old writers put NaN in min/max).
+        (StatValue::Float(a), StatValue::Float(b)) => a <= b,
+        (StatValue::Bytes(a), StatValue::Bytes(b)) => a <= b,
+        _ => false,
+    };
+    ordered.then(|| ColumnStats {
+        min,
+        max,
+        null_count: stats.null_count_opt(),
+    })
+}
+
+/// Row groups a scan leaves out because their statistics prove that no row passes its
+/// filter: one flag per row group of each file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowGroupSkip {
+    /// `skip[file][row_group]`.
+    pub skip: Vec<Vec<bool>>,
+}
+
+impl RowGroupSkip {
+    /// Row groups skipped, and row groups in all.
+    pub fn counts(&self) -> (usize, usize) {
+        let skipped = self.skip.iter().flatten().filter(|&&s| s).count();
+        (skipped, self.skip.iter().map(Vec::len).sum())
+    }
+
+    /// The flags of file `file` (none skipped when unknown).
+    pub fn of_file(&self, file: usize) -> &[bool] {
+        self.skip.get(file).map_or(&[], Vec::as_slice)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

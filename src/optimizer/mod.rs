@@ -4,11 +4,13 @@
 mod enforce_cohesion;
 mod fuse_maps;
 mod prune_columns;
+mod push_filters_into_scan;
 mod remove_redundant_shuffle;
 
 pub use enforce_cohesion::{EnforceCohesion, MAX_SHUFFLE_PARTITIONS};
 pub use fuse_maps::FuseMaps;
 pub use prune_columns::PruneColumns;
+pub use push_filters_into_scan::PushFiltersIntoScan;
 pub use remove_redundant_shuffle::RemoveRedundantShuffle;
 
 use crate::error::Result;
@@ -72,13 +74,15 @@ pub struct Optimizer {
 }
 
 impl Default for Optimizer {
-    /// `enforce_cohesion`, `remove_redundant_shuffle`, `prune_columns`, `fuse_maps`.
+    /// `enforce_cohesion`, `remove_redundant_shuffle`, `prune_columns`,
+    /// `push_filters_into_scan`, `fuse_maps`.
     fn default() -> Self {
         Optimizer {
             rules: vec![
                 Box::new(EnforceCohesion),
                 Box::new(RemoveRedundantShuffle),
                 Box::new(PruneColumns),
+                Box::new(PushFiltersIntoScan),
                 Box::new(FuseMaps),
             ],
         }

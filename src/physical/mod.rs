@@ -146,6 +146,8 @@ pub struct RunMetrics {
     pub stages: Vec<StageMetrics>,
     /// Rows read from the source.
     pub rows_in: u64,
+    /// Bytes read from Parquet files (pages and footers the reader fetched).
+    pub bytes_read: u64,
     /// Rows in the result.
     pub rows_out: u64,
     /// Bytes moved through shuffles.
@@ -367,6 +369,7 @@ impl PhysicalPlan {
                 };
                 m.rows_in += out.rows_in;
                 m.rows_out += out.rows_out;
+                metrics.bytes_read += out.bytes_read;
                 durations.push(out.elapsed);
             }
             if let Some(e) = first_error {
@@ -428,6 +431,7 @@ impl RunContext {
 struct TaskOutput {
     rows_in: u64,
     rows_out: u64,
+    bytes_read: u64,
     elapsed: Duration,
 }
 
@@ -448,7 +452,7 @@ fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Resul
     // task that could not grow while other tasks held the rest of the limit runs again,
     // alone; only a partition that does not fit by itself fails.
     let attempt = |exclusive| compute_partition(stage, index, ctx, estimate, &operation, exclusive);
-    let (batch, rows_in, reserved) = match attempt(false) {
+    let (batch, rows_in, bytes_read, reserved) = match attempt(false) {
         Err(Error::MemoryLimit { .. }) if ctx.pool.limit().is_some() => attempt(true)?,
         other => other?,
     };
@@ -472,6 +476,7 @@ fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Resul
     Ok(TaskOutput {
         rows_in,
         rows_out,
+        bytes_read,
         elapsed: t0.elapsed(),
     })
 }
@@ -485,13 +490,13 @@ fn compute_partition<'a>(
     estimate: usize,
     operation: &str,
     exclusive: bool,
-) -> Result<(RecordBatch, u64, TaskReservation<'a>)> {
+) -> Result<(RecordBatch, u64, u64, TaskReservation<'a>)> {
     let mut reserved = ctx.pool.admit_task(estimate, operation, exclusive);
     ctx.cancel.check()?;
     let make_room = || ctx.make_room();
-    let mut batch = match &stage.input {
+    let (mut batch, bytes_read) = match &stage.input {
         StageInput::Scan(scan) => scan_exec::read_partition(scan, index)?,
-        StageInput::Shuffle { shuffle, .. } => ctx.stores[*shuffle].read(index)?,
+        StageInput::Shuffle { shuffle, .. } => (ctx.stores[*shuffle].read(index)?, 0),
     };
     let mut held = batch.get_array_memory_size();
     reserved.resize(held, make_room)?;
@@ -511,5 +516,5 @@ fn compute_partition<'a>(
         held = out_bytes;
         reserved.resize(held, make_room)?;
     }
-    Ok((batch, rows_in, reserved))
+    Ok((batch, rows_in, bytes_read, reserved))
 }

@@ -1,9 +1,9 @@
 //! The closed set of plan operations.
 
-use super::expr::Predicate;
+use super::expr::{Expr, Predicate};
 use crate::analysis::LightcurveFunction;
 use crate::error::{Error, Result};
-use crate::io::{ColumnMap, ParquetSource, PartitionSlice, Role};
+use crate::io::{ColumnMap, ParquetSource, PartitionSlice, Role, RowGroupSkip};
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use std::fmt;
@@ -299,6 +299,18 @@ pub struct ScanNode {
     pub projection: Vec<String>,
     /// Use the source's lightcurve-aligned cuts instead of the requested ones.
     pub aligned: bool,
+    /// Filters whose row groups the scan may leave out (their statistics prove no row
+    /// passes), with the flags computed from them; the filters themselves still run.
+    pub pushed: Option<PushedFilter>,
+}
+
+/// Filters pushed into a scan, and the row groups their statistics rule out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushedFilter {
+    /// The filters (all must hold).
+    pub filters: Vec<Expr>,
+    /// Row groups left out.
+    pub skip: Arc<RowGroupSkip>,
 }
 
 impl ScanNode {
@@ -314,7 +326,13 @@ impl ScanNode {
             source,
             projection,
             aligned: false,
+            pushed: None,
         }
+    }
+
+    /// Row groups the scan leaves out.
+    pub fn skip(&self) -> Option<&RowGroupSkip> {
+        self.pushed.as_ref().map(|p| p.skip.as_ref())
     }
 
     /// The partitions this scan produces.
