@@ -10,11 +10,23 @@ use crate::io::{write_csv_stream, write_parquet_stream, ColumnMap, IdKey, IfExis
 use crate::optimizer::{OptimizedPlan, Optimizer};
 use crate::physical::{PhysicalPlan, ResultStream, RunMetrics};
 use crate::plan::{
-    AggregateNode, ApplySpec, BatchMode, LogicalPlan, MapFunction, PartitionOp, PlanNode, Predicate,
+    AggregateNode, ApplySpec, BatchMode, KeepObjectsSpec, LogicalPlan, MapFunction, PartitionOp,
+    PlanNode, Predicate,
 };
 use arrow::array::RecordBatch;
 use arrow::datatypes::{Schema, SchemaRef};
 use std::sync::Arc;
+
+/// Which rows [`Frame::dropna`] drops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropNa {
+    /// Rows with any missing value.
+    Any,
+    /// Rows with every value missing.
+    All,
+    /// Rows with fewer than this many present values.
+    Thresh(usize),
+}
 
 /// A lazy computation over a source's partitions.
 ///
@@ -101,6 +113,78 @@ impl Frame {
     /// ```
     pub fn query(&self, query: &str) -> Result<Frame> {
         self.filter(crate::plan::parse_query(query)?)
+    }
+
+    /// Keeps the rows of the objects whose values of `function` (one row per object, or
+    /// several for a many-row function: then any passing row keeps the object) satisfy
+    /// `predicate`: filtering the object table and letting the sources follow, as one plan
+    /// node (a semi-join by id, local to each partition once lightcurves are whole: the
+    /// optimizer re-cuts or shuffles as for `batch`). The predicate is checked against the
+    /// function's output columns here.
+    pub fn filter_objects(
+        &self,
+        function: Arc<dyn LightcurveFunction>,
+        predicate: Predicate,
+    ) -> Result<Frame> {
+        self.push(PlanNode::Op(PartitionOp::KeepObjects(KeepObjectsSpec {
+            apply: ApplySpec {
+                function,
+                mode: BatchMode::Auto,
+                columns: self.columns.clone(),
+                bands: self.bands.clone(),
+            },
+            predicate,
+        })))
+    }
+
+    /// Keeps the rows of the objects whose object-table row (the `nobs` columns:
+    /// `nobs_<band>` per band and `nobs_total`) satisfies `query` — TAPE's
+    /// `query(..., table="object")` with the sources kept in step.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(4))?;
+    /// let rich = ens.source()?.query_objects("nobs_r >= 50 and nobs_g >= 50")?.compute()?;
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn query_objects(&self, query: &str) -> Result<Frame> {
+        let predicate = crate::plan::parse_query(query)?;
+        self.filter_objects(self.registry.get("nobs")?, predicate)
+    }
+
+    /// Keeps the objects with at least `threshold` observations (TAPE's `prune`, on
+    /// `nobs_total`), and their sources.
+    pub fn prune(&self, threshold: u64) -> Result<Frame> {
+        let threshold = i64::try_from(threshold).map_err(|_| {
+            Error::InvalidArgument(format!("prune threshold {threshold} is out of range"))
+        })?;
+        self.filter_objects(
+            self.registry.get("nobs")?,
+            crate::plan::col("nobs_total").gt_eq(threshold),
+        )
+    }
+
+    /// Drops rows with missing values (null, or NaN in a float column) in `subset` (all
+    /// columns when empty), like pandas/TAPE `dropna`: `DropNa::Any` drops a row with any
+    /// missing value, `DropNa::All` only a row with all of them missing, `DropNa::Thresh(n)`
+    /// keeps rows with at least `n` present values. Lazy: a filter node.
+    pub fn dropna(&self, how: DropNa, subset: &[&str]) -> Result<Frame> {
+        let schema = self.schema()?;
+        let columns: Vec<String> = if subset.is_empty() {
+            schema.fields().iter().map(|f| f.name().clone()).collect()
+        } else {
+            subset.iter().map(|s| s.to_string()).collect()
+        };
+        let items: Vec<Predicate> = columns.iter().map(crate::plan::col).collect();
+        let n = items.len() as i64;
+        let valid = Predicate::count_valid(items);
+        let predicate = match how {
+            DropNa::Any => valid.gt_eq(n),
+            DropNa::All => valid.gt_eq(1),
+            DropNa::Thresh(t) => valid.gt_eq(i64::try_from(t).unwrap_or(i64::MAX)),
+        };
+        self.filter(predicate)
     }
 
     /// Keeps only `columns`, in that order.

@@ -42,7 +42,7 @@ pub use error::{Error, Result};
 pub use executor::{
     Cancellation, Executor, ExecutorConfig, ExecutorInfo, ExecutorStatus, MemoryPool,
 };
-pub use frame::Frame;
+pub use frame::{DropNa, Frame};
 pub use io::{ColumnMap, Partitioning, Role};
 pub use lightcurve::LightcurveView;
 pub use physical::{ResultStream, RunMetrics};
@@ -66,7 +66,7 @@ pub mod prelude {
     pub use crate::io::IfExists;
     pub use crate::plan::{col, lit, BatchMode, Expr, MapFunction, Predicate};
     pub use crate::{
-        Cancellation, ColumnMap, Ensemble, Error, Executor, ExecutorConfig, Frame, LightcurveView,
-        Partitioning, Result, Role,
+        Cancellation, ColumnMap, DropNa, Ensemble, Error, Executor, ExecutorConfig, Frame,
+        LightcurveView, Partitioning, Result, Role,
     };
 }

@@ -142,6 +142,16 @@ fn interp(e: &Expr, t: &Table, r: usize) -> V {
             V::I(None) | V::F(None) | V::S(None) | V::B(None)
         ))),
         Expr::IsNan(a) => V::B(Some(matches!(interp(a, t, r), V::F(Some(x)) if x.is_nan()))),
+        Expr::CountValid(items) => V::I(Some(
+            items
+                .iter()
+                .filter(|e| match interp(e, t, r) {
+                    V::F(Some(x)) => !x.is_nan(),
+                    V::I(Some(_)) | V::S(Some(_)) | V::B(Some(_)) => true,
+                    _ => false,
+                })
+                .count() as i64,
+        )),
     }
 }
 
@@ -203,6 +213,11 @@ fn numeric() -> impl Strategy<Value = Expr> {
         Just(Expr::Column("a".into())),
         Just(Expr::Column("x".into())),
         literal_num().prop_map(Expr::Literal),
+        Just(Expr::count_valid([
+            Expr::Column("a".into()),
+            Expr::Column("x".into()),
+            Expr::Column("s".into()),
+        ])),
     ];
     leaf.prop_recursive(3, 12, 2, |inner| {
         prop_oneof![

@@ -178,6 +178,7 @@ fn id_column(node: &PlanNode) -> Option<String> {
     };
     ops.iter().find_map(|op| match op {
         PartitionOp::Apply(a) => Some(a.columns.id.clone()),
+        PartitionOp::KeepObjects(k) => Some(k.apply.columns.id.clone()),
         _ => None,
     })
 }

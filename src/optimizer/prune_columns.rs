@@ -34,6 +34,14 @@ fn through_op(op: &PartitionOp, needed: Needed) -> Needed {
             }
             _ => None,
         },
+        // Keeps whole input rows: what is needed above, plus what its function reads.
+        PartitionOp::KeepObjects(k) => needed.map(|mut n| {
+            n.insert(k.apply.columns.id.clone());
+            for r in k.apply.function.required() {
+                n.insert(k.apply.columns.column(*r).to_string());
+            }
+            n
+        }),
         PartitionOp::Apply(a) => {
             let mut n = BTreeSet::new();
             n.insert(a.columns.id.clone());

@@ -10,6 +10,7 @@ mod apply_exec;
 mod collect_exec;
 mod display;
 mod filter_exec;
+mod keep_objects_exec;
 mod project_exec;
 mod sanity_check;
 mod scan_exec;
@@ -508,6 +509,9 @@ fn compute_partition<'a>(
             PartitionOp::Project(_) => project_exec::project(&batch, schema)?,
             PartitionOp::Map(m) => m.call(&batch, schema)?,
             PartitionOp::Apply(spec) => apply_exec::apply(&batch, spec, schema, &ctx.cancel)?,
+            PartitionOp::KeepObjects(spec) => {
+                keep_objects_exec::keep_objects(&batch, spec, &ctx.cancel)?
+            }
         };
         // Input and output are alive together for a moment.
         let out_bytes = out.get_array_memory_size();

@@ -160,6 +160,8 @@ pub enum Expr {
     IsNull(Box<Expr>),
     /// `expr is nan` (false for integers and nulls).
     IsNan(Box<Expr>),
+    /// `count_valid(a, b, ...)`: how many of the values are neither null nor NaN (Int).
+    CountValid(Vec<Expr>),
 }
 
 /// A boolean expression used to keep rows (kept for the name the API has used).
@@ -334,6 +336,11 @@ impl Expr {
         Expr::IsNan(Box::new(self))
     }
 
+    /// How many of `items` are neither null nor NaN, per row.
+    pub fn count_valid(items: impl IntoIterator<Item = Expr>) -> Expr {
+        Expr::CountValid(items.into_iter().collect())
+    }
+
     /// Columns the expression reads, in order of first use.
     pub fn columns(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -356,6 +363,7 @@ impl Expr {
             Expr::Neg(a) | Expr::Not(a) | Expr::IsIn(a, _) | Expr::IsNull(a) | Expr::IsNan(a) => {
                 a.visit_columns(f)
             }
+            Expr::CountValid(items) => items.iter().for_each(|e| e.visit_columns(f)),
         }
     }
 
@@ -438,6 +446,12 @@ impl Expr {
                 Ok(ExprType::Bool)
             }
             Expr::IsNull(a) => a.data_type(schema).map(|_| ExprType::Bool),
+            Expr::CountValid(items) => {
+                for e in items {
+                    e.data_type(schema)?;
+                }
+                Ok(ExprType::Int)
+            }
             Expr::IsNan(a) => match a.data_type(schema)? {
                 t if t.numeric() => Ok(ExprType::Bool),
                 t => mismatch(format!("'is nan' needs a number, got {}", t.name())),
@@ -558,6 +572,20 @@ impl Expr {
                     None => Ok(Value::Scalar(Arc::new(BooleanArray::from(vec![false])))),
                 }
             }
+            Expr::CountValid(items) => {
+                let rows = batch.num_rows();
+                let mut count = vec![0i64; rows];
+                for e in items {
+                    let valid =
+                        (!Expr::IsNull(Box::new(e.clone()))).and(!Expr::IsNan(Box::new(e.clone())));
+                    let v = valid.evaluate_array(batch)?;
+                    let v = v.as_boolean();
+                    for (c, ok) in count.iter_mut().zip(v.iter()) {
+                        *c += i64::from(ok == Some(true));
+                    }
+                }
+                Ok(Value::Array(Arc::new(Int64Array::from(count))))
+            }
             Expr::IsNull(a) => a.eval(batch)?.map(|x| {
                 is_null(x)
                     .map(|b| Arc::new(b) as ArrayRef)
@@ -677,7 +705,7 @@ impl Expr {
             Expr::Arith(_, ArithOp::Add | ArithOp::Sub, _) => 5,
             Expr::Arith(_, ArithOp::Mul | ArithOp::Div, _) => 6,
             Expr::Neg(_) => 7,
-            Expr::Column(_) | Expr::Literal(_) => 8,
+            Expr::Column(_) | Expr::Literal(_) | Expr::CountValid(_) => 8,
         }
     }
 }
@@ -746,6 +774,10 @@ impl fmt::Display for Expr {
             }
             Expr::IsNull(a) => write!(f, "{} is null", side(a, true)),
             Expr::IsNan(a) => write!(f, "{} is nan", side(a, true)),
+            Expr::CountValid(items) => {
+                let list: Vec<String> = items.iter().map(|e| e.to_string()).collect();
+                write!(f, "count_valid({})", list.join(", "))
+            }
         }
     }
 }

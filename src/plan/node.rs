@@ -138,6 +138,19 @@ pub enum PartitionOp {
     Map(MapFunction),
     /// A per-lightcurve function; requires whole lightcurves unless per-partition.
     Apply(ApplySpec),
+    /// Keeps the rows of objects whose per-object values (a per-lightcurve function's
+    /// output) satisfy a predicate: a semi-join of the sources with a filtered object
+    /// table, local to each partition once lightcurves are whole.
+    KeepObjects(KeepObjectsSpec),
+}
+
+/// What [`PartitionOp::KeepObjects`] computes per object and keeps.
+#[derive(Clone, Debug)]
+pub struct KeepObjectsSpec {
+    /// The per-object values (its mode says how lightcurves must be partitioned).
+    pub apply: ApplySpec,
+    /// The condition on those values (columns of the function's output).
+    pub predicate: Predicate,
 }
 
 impl PartitionOp {
@@ -148,25 +161,42 @@ impl PartitionOp {
             PartitionOp::Project(c) => format!("project({})", c.join(", ")),
             PartitionOp::Map(m) => m.name.clone(),
             PartitionOp::Apply(a) => a.function.name().to_string(),
+            PartitionOp::KeepObjects(k) => {
+                format!(
+                    "keep objects where {} ({})",
+                    k.predicate,
+                    k.apply.function.name()
+                )
+            }
         }
     }
 
     /// What the op needs of its input's partitioning: a per-lightcurve function needs
     /// whole lightcurves (or, in mode `grouped`, a regroup by id); the rest need nothing.
     pub fn requirement(&self) -> InputRequirement {
-        match self {
-            PartitionOp::Apply(a) => match a.mode {
+        let apply = match self {
+            PartitionOp::Apply(a) => Some(a),
+            PartitionOp::KeepObjects(k) => Some(&k.apply),
+            _ => None,
+        };
+        match apply {
+            Some(a) => match a.mode {
                 BatchMode::Auto => InputRequirement::WholeLightcurves,
                 BatchMode::Grouped => InputRequirement::HashById,
                 BatchMode::PerPartition => InputRequirement::PiecesAccepted,
             },
-            _ => InputRequirement::Any,
+            None => InputRequirement::Any,
         }
     }
 
     /// Output schema given the input's; fails on unknown columns.
     pub fn output_schema(&self, input: &SchemaRef) -> Result<SchemaRef> {
         match self {
+            PartitionOp::KeepObjects(k) => {
+                let per_object = PartitionOp::Apply(k.apply.clone()).output_schema(input)?;
+                k.predicate.check(&per_object)?;
+                Ok(input.clone())
+            }
             PartitionOp::Filter(p) => {
                 p.check(input)?;
                 Ok(input.clone())
@@ -487,6 +517,12 @@ fn op_title(op: &PartitionOp) -> String {
         PartitionOp::Project(c) => format!("Project[{}]", c.join(", ")),
         PartitionOp::Map(m) => format!("Map[{}]", m.name),
         PartitionOp::Apply(a) => format!("Apply[{}]  mode={}", a.function.name(), a.mode),
+        PartitionOp::KeepObjects(k) => format!(
+            "KeepObjects[{} by {}]  mode={}",
+            k.predicate,
+            k.apply.function.name(),
+            k.apply.mode
+        ),
     }
 }
 

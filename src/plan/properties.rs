@@ -165,7 +165,7 @@ pub fn node_props(node: &PlanNode, input: Option<&Props>, movement: Movement) ->
 
 fn op_props(op: &PartitionOp, input: Props) -> Props {
     match op {
-        PartitionOp::Filter(_) | PartitionOp::Map(_) => Props {
+        PartitionOp::Filter(_) | PartitionOp::Map(_) | PartitionOp::KeepObjects(_) => Props {
             rows: None,
             ..input
         },

@@ -10,7 +10,7 @@
 //! sum   := term ("+" | "-") term ...        op: == != < <= > >=
 //! term  := unary ("*" | "/") unary ...
 //! unary := "-" unary | number | nan | inf | 'string' | "string" | true | false | name
-//!        | `any name` | "(" or ")"
+//!        | `any name` | "(" or ")" | count_valid "(" or, ... ")"
 //! ```
 //! Keywords are case-insensitive; a column named like a keyword goes in backticks.
 
@@ -485,6 +485,24 @@ impl Parser<'_> {
                 position,
                 format!("expected a value, found keyword '{w}' (quote a column of that name in backticks)"),
             )),
+            // A function call: `count_valid(a, b, ...)`.
+            Token::Ident(w) if *self.peek() == Token::LParen => {
+                if !w.eq_ignore_ascii_case("count_valid") {
+                    return Err(syntax(
+                        self.query,
+                        position,
+                        format!("unknown function '{w}' (known: count_valid)"),
+                    ));
+                }
+                self.next();
+                let mut items = vec![self.or()?];
+                while *self.peek() == Token::Comma {
+                    self.next();
+                    items.push(self.or()?);
+                }
+                self.expect(Token::RParen, "',' or ')' after a function argument")?;
+                Ok(Expr::CountValid(items))
+            }
             Token::Ident(w) => Ok(Expr::Column(w)),
             Token::LParen => {
                 let e = self.or()?;

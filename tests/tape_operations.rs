@@ -1,0 +1,164 @@
+//! TAPE's Ensemble operations on its own test file, with the outcomes TAPE 0.4.1 gave
+//! (data/tape/README.md): object filters whose sources follow, prune, dropna — each as
+//! plan nodes, equal whatever the partitioning.
+
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::Int64Type;
+use lsstseries::prelude::*;
+use std::collections::BTreeSet;
+
+fn ensemble(partitioning: Partitioning) -> Ensemble {
+    let mut ens = Ensemble::builder().n_workers(2).build().unwrap();
+    ens.from_parquet(
+        "data/tape/test_source.parquet",
+        ColumnMap::tape(),
+        partitioning,
+    )
+    .unwrap();
+    ens
+}
+
+fn objects(b: &RecordBatch) -> BTreeSet<i64> {
+    b.column_by_name("ps1_objid")
+        .unwrap()
+        .as_primitive::<Int64Type>()
+        .values()
+        .iter()
+        .copied()
+        .collect()
+}
+
+fn cuts() -> Vec<Partitioning> {
+    vec![
+        Partitioning::RowGroups,
+        Partitioning::Count(7),
+        Partitioning::Rows(37),
+        Partitioning::size("5KB").unwrap(),
+    ]
+}
+
+#[test]
+fn prune_leaves_what_tape_left() {
+    for cut in cuts() {
+        let ens = ensemble(cut.clone());
+        let p10 = ens.source().unwrap().prune(10).unwrap().compute().unwrap();
+        assert_eq!((objects(&p10).len(), p10.num_rows()), (11, 1991), "{cut:?}");
+        let p50 = ens.source().unwrap().prune(50).unwrap().compute().unwrap();
+        assert_eq!(p50.num_rows(), 1928, "{cut:?}");
+        // The sources of kept objects are all there, in id order, columns unchanged.
+        let all = ens.source().unwrap().compute().unwrap();
+        assert_eq!(p50.schema(), all.schema());
+    }
+}
+
+#[test]
+fn object_queries_then_dropna_then_a_source_filter() {
+    for cut in cuts() {
+        let ens = ensemble(cut.clone());
+        let rich = ens
+            .source()
+            .unwrap()
+            .query_objects("nobs_r >= 50")
+            .unwrap()
+            .query_objects("nobs_g >= 50")
+            .unwrap();
+        let b = rich.compute().unwrap();
+        assert_eq!(objects(&b).len(), 5, "{cut:?}");
+        let rest = rich
+            .dropna(DropNa::Any, &[])
+            .unwrap()
+            .filter(col("ps1_objid").not_eq(88472935274829959i64))
+            .unwrap()
+            .compute()
+            .unwrap();
+        assert_eq!(
+            (objects(&rest).len(), rest.num_rows()),
+            (4, 1063),
+            "{cut:?}"
+        );
+        // One node per operation in the plan, none computed eagerly.
+        let text = rich.explain().unwrap();
+        assert!(text.contains("KeepObjects[nobs_r >= 50 by nobs]"), "{text}");
+    }
+}
+
+#[test]
+fn object_filters_check_their_columns_at_the_call() {
+    let ens = ensemble(Partitioning::RowGroups);
+    let err = ens
+        .source()
+        .unwrap()
+        .query_objects("nobs_z > 3")
+        .unwrap_err();
+    assert!(err.to_string().contains("nobs_z"), "{err}");
+    assert!(err.to_string().contains("nobs_total"), "{err}");
+    let err = ens
+        .source()
+        .unwrap()
+        .dropna(DropNa::Any, &["nope"])
+        .unwrap_err();
+    assert!(err.to_string().contains("nope"), "{err}");
+}
+
+#[test]
+fn dropna_forms() {
+    use arrow::array::{Float64Array, Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("na.parquet");
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("mjd", DataType::Float64, false),
+        Field::new("flux", DataType::Float64, false),
+        Field::new("flux_err", DataType::Float64, false),
+        Field::new("band", DataType::Utf8, false),
+        Field::new("a", DataType::Float64, true),
+        Field::new("b", DataType::Float64, true),
+    ]));
+    let n = 4;
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Int64Array::from(vec![1, 1, 2, 2])),
+            Arc::new(Float64Array::from(vec![0.0, 1.0, 2.0, 3.0])),
+            Arc::new(Float64Array::from(vec![1.0; n])),
+            Arc::new(Float64Array::from(vec![0.1; n])),
+            Arc::new(StringArray::from(vec!["g"; n])),
+            Arc::new(Float64Array::from(vec![
+                Some(1.0),
+                None,
+                Some(f64::NAN),
+                None,
+            ])),
+            Arc::new(Float64Array::from(vec![Some(1.0), Some(2.0), None, None])),
+        ],
+    )
+    .unwrap();
+    lsstseries::io::write_parquet(&path, &batch).unwrap();
+    let mut ens = Ensemble::builder().n_workers(1).build().unwrap();
+    ens.from_parquet(&path, ColumnMap::generated(), Partitioning::Rows(1))
+        .unwrap();
+    let rows = |how, subset: &[&str]| {
+        ens.source()
+            .unwrap()
+            .dropna(how, subset)
+            .unwrap()
+            .compute()
+            .unwrap()
+            .num_rows()
+    };
+    assert_eq!(rows(DropNa::Any, &[]), 1);
+    assert_eq!(rows(DropNa::Any, &["b"]), 2);
+    assert_eq!(rows(DropNa::All, &["a", "b"]), 2);
+    assert_eq!(rows(DropNa::Thresh(6), &[]), 2);
+    assert_eq!(rows(DropNa::Thresh(7), &[]), 1);
+    let text = ens
+        .source()
+        .unwrap()
+        .dropna(DropNa::All, &["a", "b"])
+        .unwrap()
+        .explain()
+        .unwrap();
+    assert!(text.contains("Filter[count_valid(a, b) >= 1]"), "{text}");
+}
