@@ -44,7 +44,10 @@ pub fn run(data: &[u8]) {
         assert_eq!(e.name(), text);
     }
     if let Some(b) = refused("binning", text, text.parse::<Binning>()) {
-        assert!(matches!(b, Binning::Size | Binning::Length | Binning::LogLength));
+        assert!(matches!(
+            b,
+            Binning::Size | Binning::Length | Binning::LogLength
+        ));
     }
     if let Some(f) = Feature::from_name(text) {
         assert_eq!(f.name(), text);
@@ -69,7 +72,10 @@ pub fn run(data: &[u8]) {
     for (root, path) in roots.iter().zip(paths.as_slice()) {
         assert!(!root.as_os_str().is_empty());
         if root != Path::new(".") {
-            assert!(path.starts_with(root), "{root:?} is not a prefix of {path:?}");
+            assert!(
+                path.starts_with(root),
+                "{root:?} is not a prefix of {path:?}"
+            );
         }
         let s = root.to_string_lossy();
         assert!(!s.contains(['*', '?', '[']), "root {root:?} of {path:?}");
