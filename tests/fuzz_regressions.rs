@@ -62,3 +62,39 @@ fn is_hidden(path: &Path) -> bool {
     path.file_name()
         .is_some_and(|n| n.to_string_lossy().starts_with('.'))
 }
+
+/// A footer whose embedded Arrow schema declares a float of unknown precision: arrow-ipc
+/// panicked (an abort under `panic = "abort"`, a task failure otherwise); now the file is
+/// refused as bad data, named.
+#[test]
+fn malformed_embedded_arrow_schema_is_invalid_data() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let input = std::fs::read(
+        root.join("tests/fixtures/fuzz/parquet_open/arrow-schema-unknown-float-precision"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.parquet");
+    // Byte 0 is the harness's option selector; the file follows.
+    std::fs::write(&path, &input[1..]).unwrap();
+    let mut ens = lsstseries::Ensemble::builder()
+        .n_workers(1)
+        .build()
+        .unwrap();
+    let err = ens
+        .from_parquet(
+            &path,
+            lsstseries::ColumnMap::generated(),
+            lsstseries::Partitioning::RowGroups,
+        )
+        .unwrap_err();
+    match err {
+        lsstseries::Error::InvalidData(m) => {
+            assert!(
+                m.contains("bad.parquet") && m.contains("ARROW:schema"),
+                "{m}"
+            );
+        }
+        other => panic!("expected InvalidData, got {other:?}"),
+    }
+}

@@ -24,6 +24,7 @@ use arrow::datatypes::SchemaRef;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use std::collections::BTreeSet;
 use std::fs::File;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -52,8 +53,14 @@ impl SourceFile {
                 path.display()
             )));
         }
-        let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
-            .map_err(|e| footer::explain_load_error(path, &mut file, e))?;
+        // arrow-ipc 59 panics (instead of erring) on some malformed Arrow schemas embedded
+        // in the footer (`ARROW:schema`, e.g. an unknown float precision; found by fuzzing):
+        // such a file is bad data, not a reason to abort the caller.
+        let loaded = catch_unwind(AssertUnwindSafe(|| {
+            ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+        }))
+        .map_err(|panic| footer::embedded_schema_error(path, panic))?;
+        let meta = loaded.map_err(|e| footer::explain_load_error(path, &mut file, e))?;
         // Sizes in a footer are untrusted: check them before anything is sized from them.
         footer::check_sizes(path, len, meta.metadata())?;
         let schema = meta.schema().clone();
