@@ -75,6 +75,20 @@ pub(crate) fn check_sizes(path: &Path, file_len: u64, meta: &ParquetMetaData) ->
     Ok(())
 }
 
+/// The error for a footer whose embedded Arrow schema made the reader panic: the file's
+/// `ARROW:schema` metadata is malformed.
+pub(crate) fn embedded_schema_error(path: &Path, panic: Box<dyn std::any::Any + Send>) -> Error {
+    let why = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unreadable".to_string());
+    Error::InvalidData(format!(
+        "{}: the Arrow schema embedded in the footer (ARROW:schema metadata) is malformed: {why}",
+        path.display()
+    ))
+}
+
 /// Turns the Parquet crate's refusal of a footer into a clear error when the cause is a
 /// row-group count above [`MAX_ROW_GROUPS`]; other failures keep their message.
 pub(crate) fn explain_load_error(

@@ -25,6 +25,7 @@ use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use parquet::file::metadata::PageIndexPolicy;
 use std::collections::BTreeSet;
 use std::fs::File;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -56,9 +57,23 @@ impl SourceFile {
         // The offset index (where each page starts) lets a partition that starts inside a
         // row group skip the pages before it instead of decoding them: without it, many
         // small partitions of one big row group cost partitions x rows.
-        let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
-        let meta = ArrowReaderMetadata::load(&file, options)
-            .map_err(|e| footer::explain_load_error(path, &mut file, e))?;
+        // A page index that does not decode only costs that speed-up: load without it.
+        let with_index =
+            ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
+        // arrow-ipc 59 panics (instead of erring) on some malformed Arrow schemas embedded
+        // in the footer (`ARROW:schema`, e.g. an unknown float precision; found by fuzzing):
+        // such a file is bad data, not a reason to abort the caller.
+        let load = |options: ArrowReaderOptions| {
+            catch_unwind(AssertUnwindSafe(|| {
+                ArrowReaderMetadata::load(&file, options)
+            }))
+            .map_err(|panic| footer::embedded_schema_error(path, panic))
+        };
+        let loaded = match load(with_index)? {
+            Ok(meta) => Ok(meta),
+            Err(_) => load(ArrowReaderOptions::new())?,
+        };
+        let meta = loaded.map_err(|e| footer::explain_load_error(path, &mut file, e))?;
         // Sizes in a footer are untrusted: check them before anything is sized from them.
         footer::check_sizes(path, len, meta.metadata())?;
         let schema = meta.schema().clone();
