@@ -6,16 +6,29 @@ use crate::analysis::{FunctionRegistry, LightcurveFunction};
 use crate::error::{Error, Result};
 use crate::executor::{Cancellation, Executor};
 use crate::explain;
-use crate::io::{write_csv_stream, write_parquet_stream, ColumnMap, IdKey, IfExists};
+use crate::io::{write_csv_stream, write_parquet_stream, ColumnMap, IdKey, IfExists, Role};
 use crate::optimizer::{OptimizedPlan, Optimizer};
 use crate::physical::{PhysicalPlan, ResultStream, RunMetrics};
 use crate::plan::{
-    AggregateNode, ApplySpec, BatchMode, KeepObjectsSpec, LogicalPlan, MapFunction, PartitionOp,
-    PlanNode, Predicate,
+    AggregateNode, ApplySpec, BatchMode, Expr, KeepObjectsSpec, LogicalPlan, MapFunction,
+    PartitionOp, PlanNode, Predicate,
 };
 use arrow::array::RecordBatch;
 use arrow::datatypes::{Schema, SchemaRef};
 use std::sync::Arc;
+
+/// The zero point of [`Frame::convert_flux_to_mag`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ZeroPoint {
+    /// A magnitude zero point: mag = -2.5 log10(flux) + zp.
+    Mag(f64),
+    /// A column of magnitude zero points.
+    MagColumn(String),
+    /// A flux zero point: mag = -2.5 log10(flux / zp).
+    Flux(f64),
+    /// A column of flux zero points.
+    FluxColumn(String),
+}
 
 /// Which rows [`Frame::dropna`] drops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,6 +198,87 @@ impl Frame {
             DropNa::Thresh(t) => valid.gt_eq(i64::try_from(t).unwrap_or(i64::MAX)),
         };
         self.filter(predicate)
+    }
+
+    /// Adds or replaces columns computed from expressions, in order (a later one may read
+    /// an earlier one), like pandas' `assign`. Types are checked here.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(4))?;
+    /// let f = ens.source()?.assign(&[("snr", col("psFlux") / col("psFluxErr"))])?;
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn assign(&self, items: &[(&str, Expr)]) -> Result<Frame> {
+        if items.is_empty() {
+            return Err(Error::InvalidArgument(
+                "assign needs at least one column".into(),
+            ));
+        }
+        let items = items
+            .iter()
+            .map(|(n, e)| (n.to_string(), e.clone()))
+            .collect();
+        self.push(PlanNode::Op(PartitionOp::Assign(items)))
+    }
+
+    /// The same frame with other columns playing the roles (e.g. magnitudes made by
+    /// [`Frame::convert_flux_to_mag`] as the flux): functions added afterwards read them.
+    /// Each role's column must exist with its canonical type.
+    pub fn with_column_map(&self, columns: ColumnMap) -> Result<Frame> {
+        let schema = self.schema()?;
+        for role in [Role::Time, Role::Flux, Role::Err] {
+            let name = columns.column(role);
+            let field = schema
+                .field_with_name(name)
+                .map_err(|_| Error::unknown_column(name, format!("the {role} role"), &schema))?;
+            if field.data_type() != &arrow::datatypes::DataType::Float64 {
+                return Err(Error::ColumnType {
+                    column: name.to_string(),
+                    role: role.name().to_string(),
+                    found: field.data_type().to_string(),
+                    expected: "Float64".into(),
+                    context: String::new(),
+                });
+            }
+        }
+        if columns.id != self.columns.id || columns.band != self.columns.band {
+            return Err(Error::InvalidArgument(
+                "with_column_map may change the time, flux and error columns, not id or band"
+                    .into(),
+            ));
+        }
+        Ok(Frame {
+            columns,
+            ..self.clone()
+        })
+    }
+
+    /// Magnitudes from fluxes (TAPE's `convert_flux_to_mag`): adds `<flux>_mag` =
+    /// -2.5 log10(flux) + zero point (`ZeroPoint::Mag`), or -2.5 log10(flux / zero point)
+    /// (`ZeroPoint::Flux`), and `<flux>_mag_err` = 2.5 / ln(10) x err / flux. The zero point
+    /// is a number or a column (`ZeroPoint::MagColumn`, `ZeroPoint::FluxColumn`).
+    pub fn convert_flux_to_mag(&self, zero_point: ZeroPoint) -> Result<Frame> {
+        use crate::plan::{col, lit};
+        let flux = col(self.columns.flux.clone());
+        let err = col(self.columns.err.clone());
+        let mag = match zero_point {
+            ZeroPoint::Mag(zp) => lit(-2.5) * flux.clone().log10() + zp,
+            ZeroPoint::MagColumn(c) => lit(-2.5) * flux.clone().log10() + col(c),
+            ZeroPoint::Flux(zp) => lit(-2.5) * (flux.clone() / zp).log10(),
+            ZeroPoint::FluxColumn(c) => lit(-2.5) * (flux.clone() / col(c)).log10(),
+        };
+        let mag_err = lit(2.5 / std::f64::consts::LN_10) * err / flux;
+        let name = format!("{}_mag", self.columns.flux);
+        self.assign(&[(name.as_str(), mag), (&format!("{name}_err"), mag_err)])
+    }
+
+    /// Adds `output`: per row, the first of `columns` that is neither null nor NaN (TAPE's
+    /// `coalesce`).
+    pub fn coalesce(&self, columns: &[&str], output: &str) -> Result<Frame> {
+        let items = columns.iter().map(|c| crate::plan::col(*c));
+        self.assign(&[(output, Expr::coalesce(items))])
     }
 
     /// Keeps only `columns`, in that order.

@@ -42,7 +42,7 @@ pub use error::{Error, Result};
 pub use executor::{
     Cancellation, Executor, ExecutorConfig, ExecutorInfo, ExecutorStatus, MemoryPool,
 };
-pub use frame::{DropNa, Frame};
+pub use frame::{DropNa, Frame, ZeroPoint};
 pub use io::{ColumnMap, Partitioning, Role};
 pub use lightcurve::LightcurveView;
 pub use physical::{ResultStream, RunMetrics};
@@ -67,6 +67,6 @@ pub mod prelude {
     pub use crate::plan::{col, lit, BatchMode, Expr, MapFunction, Predicate};
     pub use crate::{
         Cancellation, ColumnMap, DropNa, Ensemble, Error, Executor, ExecutorConfig, Frame,
-        LightcurveView, Partitioning, Result, Role,
+        LightcurveView, Partitioning, Result, Role, ZeroPoint,
     };
 }

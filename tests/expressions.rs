@@ -142,7 +142,7 @@ fn interp(e: &Expr, t: &Table, r: usize) -> V {
             V::I(None) | V::F(None) | V::S(None) | V::B(None)
         ))),
         Expr::IsNan(a) => V::B(Some(matches!(interp(a, t, r), V::F(Some(x)) if x.is_nan()))),
-        Expr::CountValid(items) => V::I(Some(
+        Expr::Call(lsstseries::plan::Func::CountValid, items) => V::I(Some(
             items
                 .iter()
                 .filter(|e| match interp(e, t, r) {
@@ -152,6 +152,7 @@ fn interp(e: &Expr, t: &Table, r: usize) -> V {
                 })
                 .count() as i64,
         )),
+        Expr::Call(..) => unreachable!("not generated"),
     }
 }
 

@@ -162,3 +162,143 @@ fn dropna_forms() {
         .unwrap();
     assert!(text.contains("Filter[count_valid(a, b) >= 1]"), "{text}");
 }
+
+/// Magnitudes from fluxes, checked by hand row by row; then the magnitudes play the flux
+/// role, and Stetson J equals Stetson J on a file written with them as the flux.
+#[test]
+fn convert_flux_to_mag_then_use_magnitudes_as_the_flux() {
+    use arrow::datatypes::Float64Type;
+    use lsstseries::io::generate::{generate, GeneratorConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("lc");
+    let cfg = GeneratorConfig {
+        objects: 30,
+        observations: 25,
+        files: 2,
+        ..GeneratorConfig::default()
+    };
+    generate(&cfg, &data).unwrap();
+    let mut ens = Ensemble::builder().n_workers(2).build().unwrap();
+    ens.from_parquet(&data, ColumnMap::generated(), Partitioning::Count(5))
+        .unwrap();
+    let mags = ens
+        .source()
+        .unwrap()
+        .convert_flux_to_mag(ZeroPoint::Mag(31.4))
+        .unwrap();
+    let b = mags.compute().unwrap();
+    let f = |c: &str| {
+        b.column_by_name(c)
+            .unwrap()
+            .as_primitive::<Float64Type>()
+            .clone()
+    };
+    let (flux, err, mag, mag_err) = (f("flux"), f("flux_err"), f("flux_mag"), f("flux_mag_err"));
+    for r in 0..b.num_rows() {
+        let want = -2.5 * flux.value(r).log10() + 31.4;
+        assert!((mag.value(r) - want).abs() <= 1e-12 * want.abs(), "row {r}");
+        let want = 2.5 / std::f64::consts::LN_10 * err.value(r) / flux.value(r);
+        assert!(
+            (mag_err.value(r) - want).abs() <= 1e-12 * want.abs(),
+            "row {r}"
+        );
+    }
+    let mut roles = ColumnMap::generated();
+    roles.flux = "flux_mag".into();
+    roles.err = "flux_mag_err".into();
+    let sj = mags
+        .with_column_map(roles)
+        .unwrap()
+        .batch_named("stetson_j")
+        .unwrap()
+        .compute()
+        .unwrap();
+    // The same magnitudes written as the flux of a new file.
+    let band = arrow::compute::cast(
+        b.column_by_name("band").unwrap(),
+        &arrow::datatypes::DataType::Utf8,
+    )
+    .unwrap();
+    let bands: Vec<String> = band
+        .as_string::<i32>()
+        .iter()
+        .map(|s| s.unwrap().to_string())
+        .collect();
+    let by_hand = lsstseries::io::source_batch(
+        &ColumnMap::generated(),
+        b.column_by_name("id")
+            .unwrap()
+            .as_primitive::<Int64Type>()
+            .values()
+            .to_vec(),
+        f("mjd").values().to_vec(),
+        mag.values().to_vec(),
+        mag_err.values().to_vec(),
+        bands.iter().map(String::as_str).collect(),
+    )
+    .unwrap();
+    let path = dir.path().join("mags.parquet");
+    lsstseries::io::write_parquet(&path, &by_hand).unwrap();
+    let mut ens2 = Ensemble::builder().n_workers(1).build().unwrap();
+    ens2.from_parquet(&path, ColumnMap::generated(), Partitioning::RowGroups)
+        .unwrap();
+    let want = ens2.batch_named("stetson_j").unwrap().compute().unwrap();
+    assert_eq!(sj, want);
+    // Bad roles fail at the call.
+    let mut roles = ColumnMap::generated();
+    roles.flux = "nope".into();
+    assert!(mags.with_column_map(roles).is_err());
+}
+
+#[test]
+fn assign_and_coalesce() {
+    use arrow::datatypes::Float64Type;
+    let ens = ensemble(Partitioning::Count(3));
+    let b = ens
+        .source()
+        .unwrap()
+        .assign(&[
+            ("snr", col("psFlux") / col("psFluxErr")),
+            ("snr2", col("snr") * 2),
+            ("psFlux", col("psFlux") + 1),
+        ])
+        .unwrap()
+        .coalesce(&["snr", "psFlux"], "either")
+        .unwrap()
+        .compute()
+        .unwrap();
+    let all = ens.source().unwrap().compute().unwrap();
+    let f = |b: &RecordBatch, c: &str| {
+        b.column_by_name(c)
+            .unwrap()
+            .as_primitive::<Float64Type>()
+            .clone()
+    };
+    let (flux0, err, snr, snr2, flux1, either) = (
+        f(&all, "psFlux"),
+        f(&all, "psFluxErr"),
+        f(&b, "snr"),
+        f(&b, "snr2"),
+        f(&b, "psFlux"),
+        f(&b, "either"),
+    );
+    for r in 0..b.num_rows() {
+        assert_eq!(snr.value(r), flux0.value(r) / err.value(r));
+        assert_eq!(snr2.value(r), snr.value(r) * 2.0);
+        assert_eq!(flux1.value(r), flux0.value(r) + 1.0);
+        assert_eq!(either.value(r), snr.value(r));
+    }
+    // The replaced column keeps its place; new ones are appended in order.
+    let names: Vec<String> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(names[names.len() - 3..], ["snr", "snr2", "either"]);
+    assert!(ens
+        .source()
+        .unwrap()
+        .assign(&[("x", col("filterName") * 2)])
+        .is_err());
+}

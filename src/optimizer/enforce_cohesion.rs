@@ -193,7 +193,10 @@ fn try_align_scan(
     loop {
         match plan.node(ix) {
             PlanNode::Op(
-                PartitionOp::Filter(_) | PartitionOp::Project(_) | PartitionOp::Map(_),
+                PartitionOp::Filter(_)
+                | PartitionOp::Project(_)
+                | PartitionOp::Map(_)
+                | PartitionOp::Assign(_),
             ) => {
                 ix = plan.input(ix)?;
             }

@@ -34,6 +34,14 @@ fn through_op(op: &PartitionOp, needed: Needed) -> Needed {
             }
             _ => None,
         },
+        // Later assignments may read earlier ones: walk them backwards.
+        PartitionOp::Assign(items) => needed.map(|mut n| {
+            for (name, e) in items.iter().rev() {
+                n.remove(name);
+                n.extend(e.columns());
+            }
+            n
+        }),
         // Keeps whole input rows: what is needed above, plus what its function reads.
         PartitionOp::KeepObjects(k) => needed.map(|mut n| {
             n.insert(k.apply.columns.id.clone());

@@ -7,6 +7,7 @@
 //! stages.
 
 mod apply_exec;
+mod assign_exec;
 mod collect_exec;
 mod display;
 mod filter_exec;
@@ -509,6 +510,7 @@ fn compute_partition<'a>(
             PartitionOp::Project(_) => project_exec::project(&batch, schema)?,
             PartitionOp::Map(m) => m.call(&batch, schema)?,
             PartitionOp::Apply(spec) => apply_exec::apply(&batch, spec, schema, &ctx.cancel)?,
+            PartitionOp::Assign(items) => assign_exec::assign(&batch, items, schema)?,
             PartitionOp::KeepObjects(spec) => {
                 keep_objects_exec::keep_objects(&batch, spec, &ctx.cancel)?
             }

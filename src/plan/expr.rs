@@ -160,8 +160,70 @@ pub enum Expr {
     IsNull(Box<Expr>),
     /// `expr is nan` (false for integers and nulls).
     IsNan(Box<Expr>),
-    /// `count_valid(a, b, ...)`: how many of the values are neither null nor NaN (Int).
-    CountValid(Vec<Expr>),
+    /// A function of the language: `log10(flux)`, `count_valid(a, b)`, ...
+    Call(Func, Vec<Expr>),
+}
+
+/// Functions expressions can call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    /// How many arguments are neither null nor NaN (Int).
+    CountValid,
+    /// The first argument that is neither null nor NaN (pandas' `combine_first`).
+    Coalesce,
+    /// Base-10 logarithm (Float).
+    Log10,
+    /// Natural logarithm (Float).
+    Ln,
+    /// e to the power (Float).
+    Exp,
+    /// Square root (Float).
+    Sqrt,
+    /// Absolute value (keeps the type).
+    Abs,
+}
+
+impl Func {
+    /// All functions, for messages.
+    pub const ALL: [Func; 7] = [
+        Func::CountValid,
+        Func::Coalesce,
+        Func::Log10,
+        Func::Ln,
+        Func::Exp,
+        Func::Sqrt,
+        Func::Abs,
+    ];
+
+    /// The name in the query language.
+    pub fn name(self) -> &'static str {
+        match self {
+            Func::CountValid => "count_valid",
+            Func::Coalesce => "coalesce",
+            Func::Log10 => "log10",
+            Func::Ln => "ln",
+            Func::Exp => "exp",
+            Func::Sqrt => "sqrt",
+            Func::Abs => "abs",
+        }
+    }
+
+    /// The function called `name` (any case).
+    pub fn from_name(name: &str) -> Option<Func> {
+        Func::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
+    }
+
+    fn unary_float(self) -> Option<fn(f64) -> f64> {
+        match self {
+            Func::Log10 => Some(f64::log10),
+            Func::Ln => Some(f64::ln),
+            Func::Exp => Some(f64::exp),
+            Func::Sqrt => Some(f64::sqrt),
+            _ => None,
+        }
+    }
 }
 
 /// A boolean expression used to keep rows (kept for the name the API has used).
@@ -338,7 +400,27 @@ impl Expr {
 
     /// How many of `items` are neither null nor NaN, per row.
     pub fn count_valid(items: impl IntoIterator<Item = Expr>) -> Expr {
-        Expr::CountValid(items.into_iter().collect())
+        Expr::Call(Func::CountValid, items.into_iter().collect())
+    }
+
+    /// The first of `items` that is neither null nor NaN, per row.
+    pub fn coalesce(items: impl IntoIterator<Item = Expr>) -> Expr {
+        Expr::Call(Func::Coalesce, items.into_iter().collect())
+    }
+
+    /// `log10(self)`.
+    pub fn log10(self) -> Expr {
+        Expr::Call(Func::Log10, vec![self])
+    }
+
+    /// `sqrt(self)`.
+    pub fn sqrt(self) -> Expr {
+        Expr::Call(Func::Sqrt, vec![self])
+    }
+
+    /// `abs(self)`.
+    pub fn abs(self) -> Expr {
+        Expr::Call(Func::Abs, vec![self])
     }
 
     /// Columns the expression reads, in order of first use.
@@ -363,7 +445,7 @@ impl Expr {
             Expr::Neg(a) | Expr::Not(a) | Expr::IsIn(a, _) | Expr::IsNull(a) | Expr::IsNan(a) => {
                 a.visit_columns(f)
             }
-            Expr::CountValid(items) => items.iter().for_each(|e| e.visit_columns(f)),
+            Expr::Call(_, items) => items.iter().for_each(|e| e.visit_columns(f)),
         }
     }
 
@@ -446,11 +528,43 @@ impl Expr {
                 Ok(ExprType::Bool)
             }
             Expr::IsNull(a) => a.data_type(schema).map(|_| ExprType::Bool),
-            Expr::CountValid(items) => {
-                for e in items {
-                    e.data_type(schema)?;
+            Expr::Call(func, items) => {
+                let types = items
+                    .iter()
+                    .map(|e| e.data_type(schema))
+                    .collect::<Result<Vec<_>>>()?;
+                let arity_one = items.len() == 1;
+                match func {
+                    Func::CountValid if !items.is_empty() => Ok(ExprType::Int),
+                    Func::Coalesce if !types.is_empty() => {
+                        let first = types[0];
+                        let same =
+                            types.iter().all(|t| *t == first) || types.iter().all(|t| t.numeric());
+                        if !same {
+                            return mismatch(format!(
+                                "{}() needs arguments of one kind",
+                                func.name()
+                            ));
+                        }
+                        Ok(if types.contains(&ExprType::Float) {
+                            ExprType::Float
+                        } else {
+                            first
+                        })
+                    }
+                    Func::Abs if arity_one && types[0].numeric() => Ok(types[0]),
+                    f if f.unary_float().is_some() && arity_one && types[0].numeric() => {
+                        Ok(ExprType::Float)
+                    }
+                    f => mismatch(format!(
+                        "{}() takes {}",
+                        f.name(),
+                        match f {
+                            Func::CountValid | Func::Coalesce => "one or more arguments",
+                            _ => "one number",
+                        }
+                    )),
                 }
-                Ok(ExprType::Int)
             }
             Expr::IsNan(a) => match a.data_type(schema)? {
                 t if t.numeric() => Ok(ExprType::Bool),
@@ -572,20 +686,7 @@ impl Expr {
                     None => Ok(Value::Scalar(Arc::new(BooleanArray::from(vec![false])))),
                 }
             }
-            Expr::CountValid(items) => {
-                let rows = batch.num_rows();
-                let mut count = vec![0i64; rows];
-                for e in items {
-                    let valid =
-                        (!Expr::IsNull(Box::new(e.clone()))).and(!Expr::IsNan(Box::new(e.clone())));
-                    let v = valid.evaluate_array(batch)?;
-                    let v = v.as_boolean();
-                    for (c, ok) in count.iter_mut().zip(v.iter()) {
-                        *c += i64::from(ok == Some(true));
-                    }
-                }
-                Ok(Value::Array(Arc::new(Int64Array::from(count))))
-            }
+            Expr::Call(func, items) => self.call(*func, items, batch),
             Expr::IsNull(a) => a.eval(batch)?.map(|x| {
                 is_null(x)
                     .map(|b| Arc::new(b) as ArrayRef)
@@ -696,6 +797,98 @@ impl Expr {
         }
     }
 
+    fn call(&self, func: Func, items: &[Expr], batch: &RecordBatch) -> Result<Value> {
+        let rows = batch.num_rows();
+        let valid = |e: &Expr| -> Result<Vec<bool>> {
+            let v = (!Expr::IsNull(Box::new(e.clone()))).and(!Expr::IsNan(Box::new(e.clone())));
+            Ok(v.evaluate_array(batch)?
+                .as_boolean()
+                .iter()
+                .map(|x| x == Some(true))
+                .collect())
+        };
+        match func {
+            Func::CountValid => {
+                let mut count = vec![0i64; rows];
+                for e in items {
+                    for (c, ok) in count.iter_mut().zip(valid(e)?) {
+                        *c += i64::from(ok);
+                    }
+                }
+                Ok(Value::Array(Arc::new(Int64Array::from(count))))
+            }
+            Func::Coalesce => {
+                let target = match self.data_type(&batch.schema())? {
+                    ExprType::Int => DataType::Int64,
+                    ExprType::Float => DataType::Float64,
+                    ExprType::Bool => DataType::Boolean,
+                    ExprType::Str => DataType::Utf8,
+                };
+                // Row r takes the first argument valid there (null when none is).
+                let mut pick: Vec<Option<usize>> = vec![None; rows];
+                let mut arrays = Vec::with_capacity(items.len());
+                for (k, e) in items.iter().enumerate() {
+                    for (p, ok) in pick.iter_mut().zip(valid(e)?) {
+                        if p.is_none() && ok {
+                            *p = Some(k);
+                        }
+                    }
+                    let a = cast(&e.evaluate_array(batch)?, &target).map_err(|er| self.err(er))?;
+                    arrays.push(a);
+                }
+                let refs: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
+                let nulls = arrow::array::new_null_array(&target, 1);
+                let mut all = refs.clone();
+                all.push(nulls.as_ref());
+                let idx: Vec<(usize, usize)> = pick
+                    .iter()
+                    .enumerate()
+                    .map(|(r, p)| p.map_or((items.len(), 0), |k| (k, r)))
+                    .collect();
+                arrow::compute::interleave(&all, &idx)
+                    .map(Value::Array)
+                    .map_err(|e| self.err(e))
+            }
+            Func::Abs => {
+                let v = items[0].eval(batch)?;
+                v.map(|x| {
+                    let x = match ExprType::of_arrow(x.data_type()) {
+                        Some(ExprType::Int) => cast(x, &DataType::Int64),
+                        _ => cast(x, &DataType::Float64),
+                    }
+                    .map_err(|e| self.err(e))?;
+                    Ok(match x.data_type() {
+                        DataType::Int64 => Arc::new(Int64Array::from_iter(
+                            x.as_primitive::<arrow::datatypes::Int64Type>()
+                                .iter()
+                                .map(|v| v.map(i64::wrapping_abs)),
+                        )) as ArrayRef,
+                        _ => Arc::new(Float64Array::from_iter(
+                            x.as_primitive::<Float64Type>()
+                                .iter()
+                                .map(|v| v.map(f64::abs)),
+                        )),
+                    })
+                })
+            }
+            f => {
+                let op = f.unary_float().ok_or_else(|| {
+                    Error::InvalidArgument(format!(
+                        "'{self}': {} is not a number function",
+                        f.name()
+                    ))
+                })?;
+                let v = items[0].eval(batch)?;
+                v.map(|x| {
+                    let x = cast(x, &DataType::Float64).map_err(|e| self.err(e))?;
+                    Ok(Arc::new(Float64Array::from_iter(
+                        x.as_primitive::<Float64Type>().iter().map(|v| v.map(op)),
+                    )) as ArrayRef)
+                })
+            }
+        }
+    }
+
     fn precedence(&self) -> u8 {
         match self {
             Expr::Or(..) => 1,
@@ -705,7 +898,7 @@ impl Expr {
             Expr::Arith(_, ArithOp::Add | ArithOp::Sub, _) => 5,
             Expr::Arith(_, ArithOp::Mul | ArithOp::Div, _) => 6,
             Expr::Neg(_) => 7,
-            Expr::Column(_) | Expr::Literal(_) | Expr::CountValid(_) => 8,
+            Expr::Column(_) | Expr::Literal(_) | Expr::Call(..) => 8,
         }
     }
 }
@@ -774,9 +967,9 @@ impl fmt::Display for Expr {
             }
             Expr::IsNull(a) => write!(f, "{} is null", side(a, true)),
             Expr::IsNan(a) => write!(f, "{} is nan", side(a, true)),
-            Expr::CountValid(items) => {
+            Expr::Call(func, items) => {
                 let list: Vec<String> = items.iter().map(|e| e.to_string()).collect();
-                write!(f, "count_valid({})", list.join(", "))
+                write!(f, "{}({})", func.name(), list.join(", "))
             }
         }
     }

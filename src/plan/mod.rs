@@ -13,7 +13,7 @@ mod node;
 mod properties;
 mod query;
 
-pub use expr::{col, lit, ArithOp, CmpOp, Expr, ExprType, Literal, Predicate};
+pub use expr::{col, lit, ArithOp, CmpOp, Expr, ExprType, Func, Literal, Predicate};
 pub use node::{
     AggregateNode, ApplySpec, BatchMode, InputRequirement, KeepObjectsSpec, MapFunction,
     PartitionOp, PlanNode, PushedFilter, ScanNode, ShuffleNode,

@@ -1,6 +1,6 @@
 //! The closed set of plan operations.
 
-use super::expr::{Expr, Predicate};
+use super::expr::{Expr, ExprType, Predicate};
 use crate::analysis::LightcurveFunction;
 use crate::error::{Error, Result};
 use crate::io::{ColumnMap, ParquetSource, PartitionSlice, Role, RowGroupSkip};
@@ -138,6 +138,9 @@ pub enum PartitionOp {
     Map(MapFunction),
     /// A per-lightcurve function; requires whole lightcurves unless per-partition.
     Apply(ApplySpec),
+    /// Adds (or replaces) columns computed from expressions, in order: a later one may read
+    /// an earlier one.
+    Assign(Vec<(String, Expr)>),
     /// Keeps the rows of objects whose per-object values (a per-lightcurve function's
     /// output) satisfy a predicate: a semi-join of the sources with a filtered object
     /// table, local to each partition once lightcurves are whole.
@@ -168,6 +171,7 @@ impl PartitionOp {
                     k.apply.function.name()
                 )
             }
+            PartitionOp::Assign(a) => format!("assign({})", assignments(a)),
         }
     }
 
@@ -196,6 +200,23 @@ impl PartitionOp {
                 let per_object = PartitionOp::Apply(k.apply.clone()).output_schema(input)?;
                 k.predicate.check(&per_object)?;
                 Ok(input.clone())
+            }
+            PartitionOp::Assign(items) => {
+                let mut fields: Vec<Field> = input.fields().iter().map(|f| (**f).clone()).collect();
+                for (name, e) in items {
+                    let dt = match e.data_type(&Schema::new(fields.clone()))? {
+                        ExprType::Int => DataType::Int64,
+                        ExprType::Float => DataType::Float64,
+                        ExprType::Bool => DataType::Boolean,
+                        ExprType::Str => DataType::Utf8,
+                    };
+                    let field = Field::new(name, dt, true);
+                    match fields.iter().position(|f| f.name() == name) {
+                        Some(i) => fields[i] = field,
+                        None => fields.push(field),
+                    }
+                }
+                Ok(Arc::new(Schema::new(fields)))
             }
             PartitionOp::Filter(p) => {
                 p.check(input)?;
@@ -511,12 +532,21 @@ impl PlanNode {
     }
 }
 
+fn assignments(items: &[(String, Expr)]) -> String {
+    items
+        .iter()
+        .map(|(n, e)| format!("{n} = {e}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn op_title(op: &PartitionOp) -> String {
     match op {
         PartitionOp::Filter(p) => format!("Filter[{p}]"),
         PartitionOp::Project(c) => format!("Project[{}]", c.join(", ")),
         PartitionOp::Map(m) => format!("Map[{}]", m.name),
         PartitionOp::Apply(a) => format!("Apply[{}]  mode={}", a.function.name(), a.mode),
+        PartitionOp::Assign(a) => format!("Assign[{}]", assignments(a)),
         PartitionOp::KeepObjects(k) => format!(
             "KeepObjects[{} by {}]  mode={}",
             k.predicate,

@@ -10,11 +10,12 @@
 //! sum   := term ("+" | "-") term ...        op: == != < <= > >=
 //! term  := unary ("*" | "/") unary ...
 //! unary := "-" unary | number | nan | inf | 'string' | "string" | true | false | name
-//!        | `any name` | "(" or ")" | count_valid "(" or, ... ")"
+//!        | `any name` | "(" or ")" | function "(" or, ... ")"
+//! function := count_valid | coalesce | log10 | ln | exp | sqrt | abs
 //! ```
 //! Keywords are case-insensitive; a column named like a keyword goes in backticks.
 
-use super::expr::{ArithOp, CmpOp, Expr, Literal};
+use super::expr::{ArithOp, CmpOp, Expr, Func, Literal};
 use crate::error::{Error, Result};
 
 const KEYWORDS: [&str; 10] = [
@@ -485,15 +486,16 @@ impl Parser<'_> {
                 position,
                 format!("expected a value, found keyword '{w}' (quote a column of that name in backticks)"),
             )),
-            // A function call: `count_valid(a, b, ...)`.
+            // A function call: `log10(flux)`, `count_valid(a, b, ...)`.
             Token::Ident(w) if *self.peek() == Token::LParen => {
-                if !w.eq_ignore_ascii_case("count_valid") {
+                let Some(func) = Func::from_name(&w) else {
+                    let known: Vec<&str> = Func::ALL.iter().map(|f| f.name()).collect();
                     return Err(syntax(
                         self.query,
                         position,
-                        format!("unknown function '{w}' (known: count_valid)"),
+                        format!("unknown function '{w}' (known: {})", known.join(", ")),
                     ));
-                }
+                };
                 self.next();
                 let mut items = vec![self.or()?];
                 while *self.peek() == Token::Comma {
@@ -501,7 +503,7 @@ impl Parser<'_> {
                     items.push(self.or()?);
                 }
                 self.expect(Token::RParen, "',' or ')' after a function argument")?;
-                Ok(Expr::CountValid(items))
+                Ok(Expr::Call(func, items))
             }
             Token::Ident(w) => Ok(Expr::Column(w)),
             Token::LParen => {
