@@ -281,6 +281,26 @@ impl Frame {
         self.assign(&[(output, Expr::coalesce(items))])
     }
 
+    /// Keeps a reproducible `fraction` of the objects, each with all its rows (TAPE's
+    /// `sample`): an object is kept when `uniform_hash(id, seed) < fraction`, so the choice
+    /// depends only on the id and the seed, never on partitioning or threads.
+    pub fn sample(&self, fraction: f64, seed: u64) -> Result<Frame> {
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(Error::InvalidArgument(format!(
+                "sample fraction must be within [0, 1], got {fraction}"
+            )));
+        }
+        let key = Expr::Call(
+            crate::plan::Func::UniformHash,
+            vec![
+                crate::plan::col(self.columns.id.clone()),
+                crate::plan::lit(seed as i64),
+            ],
+        );
+        // Straight to the plan: on a UInt64 source the hash of the key is as good a draw.
+        self.push(PlanNode::Op(PartitionOp::Filter(key.lt(fraction))))
+    }
+
     /// Keeps only `columns`, in that order.
     pub fn select(&self, columns: &[&str]) -> Result<Frame> {
         self.push(PlanNode::Op(PartitionOp::Project(

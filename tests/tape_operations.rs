@@ -302,3 +302,79 @@ fn assign_and_coalesce() {
         .assign(&[("x", col("filterName") * 2)])
         .is_err());
 }
+
+/// `sample` keeps about the fraction of objects asked, each whole, the same ones whatever
+/// the partitioning; another seed picks others.
+#[test]
+fn sample_is_reproducible_and_keeps_whole_objects() {
+    use lsstseries::io::generate::{generate, GeneratorConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = GeneratorConfig {
+        objects: 2000,
+        observations: 5,
+        files: 3,
+        shuffle_rows: true,
+        scatter: true,
+        ..GeneratorConfig::default()
+    };
+    generate(&cfg, dir.path()).unwrap();
+    let mut picks = Vec::new();
+    for cut in [
+        Partitioning::RowGroups,
+        Partitioning::Count(17),
+        Partitioning::Rows(333),
+    ] {
+        let mut ens = Ensemble::builder().n_workers(2).build().unwrap();
+        ens.from_parquet(dir.path(), ColumnMap::generated(), cut)
+            .unwrap();
+        let b = ens
+            .source()
+            .unwrap()
+            .sample(0.25, 7)
+            .unwrap()
+            .compute()
+            .unwrap();
+        let ids = b
+            .column_by_name("id")
+            .unwrap()
+            .as_primitive::<Int64Type>()
+            .clone();
+        let kept: BTreeSet<i64> = ids.values().iter().copied().collect();
+        // Whole objects: 5 rows each.
+        assert_eq!(b.num_rows(), kept.len() * 5);
+        picks.push(kept);
+        let other = ens
+            .source()
+            .unwrap()
+            .sample(0.25, 8)
+            .unwrap()
+            .compute()
+            .unwrap();
+        assert_ne!(objects_of(&other), picks[0]);
+        assert!(ens.source().unwrap().sample(1.5, 1).is_err());
+        assert_eq!(
+            ens.source()
+                .unwrap()
+                .sample(0.0, 1)
+                .unwrap()
+                .compute()
+                .unwrap()
+                .num_rows(),
+            0
+        );
+    }
+    assert!(picks.windows(2).all(|w| w[0] == w[1]));
+    // 2000 objects at 25%: 500 expected, sd about 19.
+    let n = picks[0].len();
+    assert!((400..=600).contains(&n), "{n}");
+}
+
+fn objects_of(b: &RecordBatch) -> BTreeSet<i64> {
+    b.column_by_name("id")
+        .unwrap()
+        .as_primitive::<Int64Type>()
+        .values()
+        .iter()
+        .copied()
+        .collect()
+}

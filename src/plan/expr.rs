@@ -181,11 +181,15 @@ pub enum Func {
     Sqrt,
     /// Absolute value (keeps the type).
     Abs,
+    /// `uniform_hash(x, seed)`: a float in [0, 1) fixed by the integer `x` and the seed
+    /// (SplitMix64), the same on every machine: `uniform_hash(id, 7) < 0.1` keeps a
+    /// reproducible tenth of the objects, whole.
+    UniformHash,
 }
 
 impl Func {
     /// All functions, for messages.
-    pub const ALL: [Func; 7] = [
+    pub const ALL: [Func; 8] = [
         Func::CountValid,
         Func::Coalesce,
         Func::Log10,
@@ -193,6 +197,7 @@ impl Func {
         Func::Exp,
         Func::Sqrt,
         Func::Abs,
+        Func::UniformHash,
     ];
 
     /// The name in the query language.
@@ -205,6 +210,7 @@ impl Func {
             Func::Exp => "exp",
             Func::Sqrt => "sqrt",
             Func::Abs => "abs",
+            Func::UniformHash => "uniform_hash",
         }
     }
 
@@ -553,6 +559,11 @@ impl Expr {
                         })
                     }
                     Func::Abs if arity_one && types[0].numeric() => Ok(types[0]),
+                    Func::UniformHash
+                        if types.len() == 2 && types.iter().all(|t| *t == ExprType::Int) =>
+                    {
+                        Ok(ExprType::Float)
+                    }
                     f if f.unary_float().is_some() && arity_one && types[0].numeric() => {
                         Ok(ExprType::Float)
                     }
@@ -561,6 +572,7 @@ impl Expr {
                         f.name(),
                         match f {
                             Func::CountValid | Func::Coalesce => "one or more arguments",
+                            Func::UniformHash => "two integers (value, seed)",
                             _ => "one number",
                         }
                     )),
@@ -848,6 +860,29 @@ impl Expr {
                 arrow::compute::interleave(&all, &idx)
                     .map(Value::Array)
                     .map_err(|e| self.err(e))
+            }
+            Func::UniformHash => {
+                let rows_of = |e: &Expr| -> Result<ArrayRef> {
+                    cast(&e.evaluate_array(batch)?, &DataType::Int64).map_err(|er| self.err(er))
+                };
+                let (x, seed) = (rows_of(&items[0])?, rows_of(&items[1])?);
+                let (x, seed) = (
+                    x.as_primitive::<arrow::datatypes::Int64Type>(),
+                    seed.as_primitive::<arrow::datatypes::Int64Type>(),
+                );
+                let out: Float64Array = x
+                    .iter()
+                    .zip(seed.iter())
+                    .map(|(v, s)| match (v, s) {
+                        (Some(v), Some(s)) => {
+                            let h = crate::rng::Rng::new((v as u64) ^ (s as u64).rotate_left(32))
+                                .next_u64();
+                            Some((h >> 11) as f64 / (1u64 << 53) as f64)
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                Ok(Value::Array(Arc::new(out)))
             }
             Func::Abs => {
                 let v = items[0].eval(batch)?;
