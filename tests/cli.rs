@@ -415,3 +415,54 @@ fn memory_limit_and_timeout_on_the_command_line() {
     assert!(err.contains("deadline"), "{err}");
     assert!(!out.exists(), "no output after a stopped run");
 }
+
+/// The example: `--prune 10` gives 11 objects whose nobs_total sums to 1,991; object
+/// and source queries select before the function; a bad query names its position.
+#[test]
+fn batch_selects_with_prune_and_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("n.csv");
+    let out_s = out.to_str().unwrap();
+    let base = [
+        "batch",
+        "nobs",
+        "data/tape/test_source.parquet",
+        "--columns",
+        "tape",
+    ];
+    let (ok, _, err) = cli(&[&base[..], &["--prune", "10", "--out", out_s]].concat());
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let total = header.iter().position(|h| *h == "nobs_total").unwrap();
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    assert_eq!(rows.len(), 11);
+    let sum: f64 = rows.iter().map(|r| r[total].parse::<f64>().unwrap()).sum();
+    assert_eq!(sum, 1991.0);
+    let (ok, _, err) = cli(&[
+        &base[..],
+        &[
+            "--query-objects",
+            "nobs_r >= 50 and nobs_g >= 50",
+            "--query",
+            "psFlux > 0",
+            "--out",
+            out_s,
+            "--overwrite",
+        ],
+    ]
+    .concat());
+    assert!(ok, "{err}");
+    let n = std::fs::read_to_string(&out).unwrap().lines().count() - 1;
+    assert!(n <= 5 && n > 0, "{n}");
+    let (ok, _, err) = cli(&[
+        &base[..],
+        &["--query", "psFlux >", "--out", out_s, "--overwrite"],
+    ]
+    .concat());
+    assert!(!ok);
+    assert!(err.contains("position 8"), "{err}");
+}

@@ -238,13 +238,24 @@ fn run(command: Command) -> Result<(), Failure> {
             paths,
             out,
             mode,
+            select,
             source,
         } => {
             let t0 = Instant::now();
             out.check(&paths)?;
             let ens = source.open(&paths)?;
             note_skipped(&ens)?;
-            let frame = ens.batch_named_with(&function, mode.mode)?;
+            let mut frame = ens.source()?;
+            if let Some(q) = &select.query {
+                frame = frame.query(q)?;
+            }
+            if let Some(q) = &select.query_objects {
+                frame = frame.query_objects(q)?;
+            }
+            if let Some(n) = select.prune {
+                frame = frame.prune(n)?;
+            }
+            let frame = frame.batch_named_with(&function, mode.mode)?;
             for w in frame.warnings()? {
                 note!("warning: {w}");
             }

@@ -61,6 +61,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         mode: ModeArgs,
         #[command(flatten)]
+        select: SelectArgs,
+        #[command(flatten)]
         source: SourceArgs,
     },
     /// Show the plan batch would run: as written, optimized (which rules fired and why, e.g.
@@ -153,6 +155,21 @@ pub(crate) struct SourceArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration,
           help_heading = "Partitions and run")]
     pub(crate) timeout: Option<Duration>,
+}
+
+/// Which sources and objects batch reads (applied in this order, before the function).
+#[derive(Args)]
+pub(crate) struct SelectArgs {
+    /// Keep source rows matching a query, e.g. "psFlux > 0 and filterName in ('g', 'r')"
+    #[arg(long, value_name = "EXPR", help_heading = "Selection")]
+    pub(crate) query: Option<String>,
+    /// Keep objects whose object-table row (nobs_<band>, nobs_total) matches, with their
+    /// sources, e.g. "nobs_r >= 50"
+    #[arg(long, value_name = "EXPR", help_heading = "Selection")]
+    pub(crate) query_objects: Option<String>,
+    /// Keep objects with at least N observations (TAPE's prune)
+    #[arg(long, value_name = "N", help_heading = "Selection")]
+    pub(crate) prune: Option<u64>,
 }
 
 /// Where batch and sf2 write their result.
