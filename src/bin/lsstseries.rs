@@ -9,8 +9,8 @@ use lsstseries::io::{
     parse_size, write_csv_stream, write_parquet_stream, IfExists, SourceOptions, SourcePaths,
 };
 use lsstseries::{
-    BatchMode, Cancellation, ColumnMap, Ensemble, Error, Frame, FunctionRegistry, Partitioning,
-    ResultStream, RunMetrics,
+    BadValues, BatchMode, Cancellation, ColumnMap, Ensemble, Error, Frame, FunctionRegistry,
+    Partitioning, ResultStream, RunMetrics,
 };
 use std::fmt;
 use std::io::Write;
@@ -135,6 +135,12 @@ struct SourceArgs {
     /// column that finds it otherwise; list every band the data holds)
     #[arg(long, value_name = "BANDS", value_parser = parse_bands, help_heading = "Columns")]
     bands: Option<BandList>,
+    /// Rows whose time, flux or error is null, NaN or infinite, or whose error is <= 0:
+    /// drop (left out of the functions that read that column, and counted), reject (fail
+    /// naming file, row and object) or keep (the function sees the value)
+    #[arg(long, value_name = "POLICY", default_value = "drop",
+          value_parser = parsed::<BadValues>, help_heading = "Columns")]
+    bad_values: BadValues,
     /// Re-cut partitions to about SIZE of decoded data (5KB, 64MB, 1GiB)
     #[arg(long, value_name = "SIZE", value_parser = parse_size_arg,
           conflicts_with = "partitions", help_heading = "Partitions and run")]
@@ -361,7 +367,7 @@ impl SourceArgs {
             (None, Some(n)) => Partitioning::Count(n),
             (None, None) => Partitioning::RowGroups,
         };
-        let mut builder = Ensemble::builder();
+        let mut builder = Ensemble::builder().bad_values(self.bad_values);
         if let Some(n) = self.threads.filter(|&n| n > 0) {
             builder = builder.n_workers(n);
         }
@@ -525,6 +531,16 @@ impl SourceArgs {
     }
 }
 
+/// Says on stderr how many rows functions left out for bad values, if any.
+fn note_bad_values(metrics: &RunMetrics) {
+    if !metrics.bad_values.is_empty() {
+        note!(
+            "dropped {} (--bad-values reject to fail instead)",
+            metrics.bad_values
+        );
+    }
+}
+
 /// Under --memory-limit, says on stderr what the run held at most and what it spilled.
 fn note_memory(source: &SourceArgs, metrics: &RunMetrics) {
     if let Some(limit) = source.memory_limit {
@@ -603,6 +619,7 @@ fn run(command: Command) -> Result<(), Failure> {
                 metrics.rows_in as f64 / secs,
                 out.out.display()
             );
+            note_bad_values(metrics);
             note_memory(&source, metrics);
         }
         Command::Sf2(a) => {
@@ -641,6 +658,7 @@ fn run(command: Command) -> Result<(), Failure> {
                 a.out.out.display(),
                 t0.elapsed().as_secs_f64()
             );
+            note_bad_values(result.metrics());
             note_memory(&a.source, result.metrics());
         }
         Command::Generate(a) => {

@@ -236,6 +236,7 @@ mod tests {
             mode,
             columns: ColumnMap::tape(),
             bands: Arc::new(vec!["g".into(), "r".into()]),
+            bad_values: Default::default(),
         })
     }
 
