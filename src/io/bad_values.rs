@@ -336,6 +336,6 @@ mod tests {
             array: &ok,
         }]);
         assert!(keep.is_none() && counts.is_empty());
-        assert_eq!(nulls_as_nan(&flux)[2].is_nan(), true);
+        assert!(nulls_as_nan(&flux)[2].is_nan());
     }
 }
