@@ -76,7 +76,7 @@ impl MemoryPool {
     /// Admits a task that expects to need `estimate` bytes: waits while other tasks hold
     /// memory and the estimate does not fit; a task alone is admitted whatever it asks.
     /// The reservation starts at `estimate` (clamped to what is free) and is resized to the
-    /// task's real batches with [`Reservation::resize`].
+    /// task's real batches with [`TaskReservation::resize`].
     ///
     /// An `exclusive` task waits until no other task holds memory: the retry of a task that
     /// could not grow while others held the rest.
