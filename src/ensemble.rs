@@ -7,8 +7,8 @@ use crate::executor::{Executor, ExecutorConfig, ExecutorInfo};
 use crate::format::{human_bytes, thousands};
 use crate::frame::Frame;
 use crate::io::{
-    id_keys, ColumnMap, IdKey, IdRange, ParquetSource, Partitioning, SkipReason, SourceOptions,
-    SourcePaths,
+    id_keys, BadValues, ColumnMap, IdKey, IdRange, ParquetSource, Partitioning, SkipReason,
+    SourceOptions, SourcePaths,
 };
 use crate::plan::{BatchMode, LogicalPlan, ScanNode};
 use arrow::array::{Array, AsArray, RecordBatch};
@@ -29,6 +29,7 @@ pub struct EnsembleBuilder {
     config: Option<ExecutorConfig>,
     executor: Option<Arc<Executor>>,
     registry: Option<FunctionRegistry>,
+    bad_values: BadValues,
 }
 
 impl EnsembleBuilder {
@@ -67,6 +68,12 @@ impl EnsembleBuilder {
         self.registry = Some(registry);
         self
     }
+    /// The bad-value policy of sources this ensemble opens (default [`BadValues::Drop`]);
+    /// a source's own [`SourceOptions::bad_values`] wins over it.
+    pub fn bad_values(mut self, policy: BadValues) -> Self {
+        self.bad_values = policy;
+        self
+    }
     /// Starts the executor (unless one was given) and returns the ensemble.
     pub fn build(self) -> Result<Ensemble> {
         if self.executor.is_some() && self.config.is_some() {
@@ -87,6 +94,7 @@ impl EnsembleBuilder {
             ),
             source: None,
             objects: OnceLock::new(),
+            bad_values: self.bad_values,
         })
     }
 }
@@ -108,6 +116,7 @@ pub struct Ensemble {
     registry: Arc<FunctionRegistry>,
     source: Option<Arc<ParquetSource>>,
     objects: OnceLock<RecordBatch>,
+    bad_values: BadValues,
 }
 
 impl fmt::Debug for Ensemble {
@@ -139,6 +148,7 @@ impl Ensemble {
             registry: Arc::new(FunctionRegistry::with_builtins()),
             source: None,
             objects: OnceLock::new(),
+            bad_values: BadValues::default(),
         }
     }
 
@@ -181,8 +191,9 @@ impl Ensemble {
     pub fn from_parquet_with(
         &mut self,
         path: impl Into<SourcePaths>,
-        options: SourceOptions,
+        mut options: SourceOptions,
     ) -> Result<&mut Self> {
+        options.bad_values.get_or_insert(self.bad_values);
         let source = ParquetSource::open(path, options, &self.executor)?;
         self.source = Some(Arc::new(source));
         self.objects = OnceLock::new();
@@ -206,6 +217,7 @@ impl Ensemble {
             source.columns.clone(),
             Arc::new(source.bands.clone()),
             source.id_key,
+            source.bad_values,
         ))
     }
 

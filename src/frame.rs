@@ -6,7 +6,9 @@ use crate::analysis::{FunctionRegistry, LightcurveFunction};
 use crate::error::{Error, Result};
 use crate::executor::{Cancellation, Executor};
 use crate::explain;
-use crate::io::{write_csv_stream, write_parquet_stream, ColumnMap, IdKey, IfExists, Role};
+use crate::io::{
+    write_csv_stream, write_parquet_stream, BadValues, ColumnMap, IdKey, IfExists, Role,
+};
 use crate::optimizer::{OptimizedPlan, Optimizer};
 use crate::physical::{PhysicalPlan, ResultStream, RunMetrics};
 use crate::plan::{
@@ -61,6 +63,7 @@ pub struct Frame {
     columns: ColumnMap,
     bands: Arc<Vec<String>>,
     id_key: IdKey,
+    bad_values: BadValues,
     cancel: Cancellation,
 }
 
@@ -80,6 +83,7 @@ impl Frame {
         columns: ColumnMap,
         bands: Arc<Vec<String>>,
         id_key: IdKey,
+        bad_values: BadValues,
     ) -> Self {
         Frame {
             plan,
@@ -88,6 +92,7 @@ impl Frame {
             columns,
             bands,
             id_key,
+            bad_values,
             cancel: Cancellation::new(),
         }
     }
@@ -145,6 +150,7 @@ impl Frame {
                 mode: BatchMode::Auto,
                 columns: self.columns.clone(),
                 bands: self.bands.clone(),
+                bad_values: self.bad_values,
             },
             predicate,
         })))
@@ -342,6 +348,7 @@ impl Frame {
             mode,
             columns: self.columns.clone(),
             bands: self.bands.clone(),
+            bad_values: self.bad_values,
         })))
     }
 
@@ -375,12 +382,21 @@ impl Frame {
         let wanted = structure_function::pooled_input_columns(options, &columns);
         let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
         let schema = Arc::new(Schema::new(structure_function::output_fields(options)));
+        // The source's bad-value policy applies to the value columns the pooling reads.
+        let read: Vec<(String, Role)> = wanted
+            .iter()
+            .filter_map(|c| match columns.role_of(c) {
+                Some(r @ (Role::Time | Role::Flux | Role::Err)) => Some((c.to_string(), r)),
+                _ => None,
+            })
+            .collect();
         let (options, bands) = (options.clone(), self.bands.clone());
         let name = format!("sf2 combined, {}", options.estimator.name());
-        self.select(&wanted)?
-            .aggregate(AggregateNode::new(name, schema, move |rows| {
-                structure_function::pooled(rows, &options, &columns, &bands)
-            }))
+        let node = AggregateNode::new(name, schema, move |rows| {
+            structure_function::pooled(rows, &options, &columns, &bands)
+        })
+        .with_bad_values(self.bad_values, read);
+        self.select(&wanted)?.aggregate(node)
     }
 
     /// The function registry this frame resolves names in.

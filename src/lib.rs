@@ -43,7 +43,7 @@ pub use executor::{
     Cancellation, Executor, ExecutorConfig, ExecutorInfo, ExecutorStatus, MemoryPool,
 };
 pub use frame::{DropNa, Frame, ZeroPoint};
-pub use io::{ColumnMap, Partitioning, Role};
+pub use io::{BadValueCounts, BadValues, ColumnMap, Partitioning, Role};
 pub use lightcurve::LightcurveView;
 pub use physical::{ResultStream, RunMetrics};
 pub use plan::{col, lit, parse_query, BatchMode, Expr, Predicate};
@@ -66,7 +66,7 @@ pub mod prelude {
     pub use crate::io::IfExists;
     pub use crate::plan::{col, lit, BatchMode, Expr, MapFunction, Predicate};
     pub use crate::{
-        Cancellation, ColumnMap, DropNa, Ensemble, Error, Executor, ExecutorConfig, Frame,
-        LightcurveView, Partitioning, Result, Role, ZeroPoint,
+        BadValues, Cancellation, ColumnMap, DropNa, Ensemble, Error, Executor, ExecutorConfig,
+        Frame, LightcurveView, Partitioning, Result, Role, ZeroPoint,
     };
 }

@@ -2,11 +2,13 @@
 //!
 //! A partition arrives as an Arrow `RecordBatch`. [`LightcurveBatch`] groups its rows by
 //! object id (rows already sorted by id are borrowed as they are; otherwise they are
-//! gathered once in id order) and hands out one [`LightcurveView`] per object.
+//! gathered once in id order) and hands out one [`LightcurveView`] per object. The
+//! source's bad-value policy ([`BadValues`]) is applied here, per function: a row is left
+//! out of a function's views only for a bad value in a column that function reads.
 
 use crate::error::{Error, Result};
-use crate::io::{ColumnMap, Role};
-use arrow::array::{Array, AsArray, RecordBatch};
+use crate::io::{nulls_as_nan, screen, BadValueCounts, BadValues, ColumnMap, Role, Screened};
+use arrow::array::{Array, AsArray, Float64Array, RecordBatch};
 use arrow::datatypes::{Float64Type, Int32Type, Int64Type};
 use smallvec::SmallVec;
 use std::borrow::Cow;
@@ -54,15 +56,31 @@ pub struct LightcurveBatch<'a> {
     band_names: &'a [String],
     /// Start offset of each lightcurve, plus the end.
     offsets: Vec<usize>,
+    dropped: BadValueCounts,
 }
 
 impl<'a> LightcurveBatch<'a> {
-    /// Groups `batch` by id. Only the `required` roles are decoded; the id is always used.
+    /// Groups `batch` by id under the default policy ([`BadValues::Drop`]). Only the
+    /// `required` roles are decoded; the id is always used.
     pub fn new(
         batch: &'a RecordBatch,
         columns: &ColumnMap,
         band_names: &'a [String],
         required: &[Role],
+    ) -> Result<Self> {
+        Self::with_policy(batch, columns, band_names, required, BadValues::Drop)
+    }
+
+    /// Groups `batch` by id, applying `policy` to the time, flux and error columns among
+    /// `required`: under [`BadValues::Drop`] a row with a bad value in one of them is left
+    /// out (and counted, see [`LightcurveBatch::dropped`]); otherwise the values are handed
+    /// on as they are, a null as NaN.
+    pub fn with_policy(
+        batch: &'a RecordBatch,
+        columns: &ColumnMap,
+        band_names: &'a [String],
+        required: &[Role],
+        policy: BadValues,
     ) -> Result<Self> {
         let col = |role: Role| {
             batch.column_by_name(columns.column(role)).ok_or_else(|| {
@@ -78,59 +96,91 @@ impl<'a> LightcurveBatch<'a> {
             .ok_or_else(|| Error::InvalidData("id column is not Int64".into()))?
             .values();
         let ids: &'a [i64] = ids.as_ref();
-        // Functions that read time get each lightcurve in time order (ties keep row
-        // order); the others get rows grouped by id in their stored order.
-        let times: Option<&'a [f64]> = if required.contains(&Role::Time) {
-            let t = col(Role::Time)?
-                .as_primitive_opt::<Float64Type>()
-                .ok_or_else(|| {
-                    Error::InvalidData(format!("time column '{}' is not Float64", columns.time))
-                })?;
-            Some(t.values().as_ref())
-        } else {
-            None
-        };
-        let sorted = match times {
-            None => ids.windows(2).all(|w| w[0] <= w[1]),
-            Some(t) => (1..ids.len()).all(|i| (ids[i - 1], t[i - 1]) <= (ids[i], t[i])),
-        };
-        let perm: Option<Vec<u32>> = (!sorted).then(|| {
-            let mut p: Vec<u32> = (0..ids.len() as u32).collect();
-            match times {
-                None => p.sort_by_key(|&i| ids[i as usize]),
-                Some(t) => p.sort_by(|&a, &b| {
-                    let (a, b) = (a as usize, b as usize);
-                    ids[a].cmp(&ids[b]).then(t[a].total_cmp(&t[b]))
-                }),
-            }
-            p
-        });
-        let gather = |v: &'a [f64]| -> Cow<'a, [f64]> {
-            match &perm {
-                None => Cow::Borrowed(v),
-                Some(p) => Cow::Owned(p.iter().map(|&i| v[i as usize]).collect()),
-            }
-        };
-        let float = |role: Role| -> Result<Cow<'a, [f64]>> {
+        let float = |role: Role| -> Result<Option<&'a Float64Array>> {
             if !required.contains(&role) {
-                return Ok(Cow::Borrowed(&[]));
+                return Ok(None);
             }
             let a = col(role)?;
-            let a = a
-                .as_primitive_opt::<Float64Type>()
+            a.as_primitive_opt::<Float64Type>()
+                .map(Some)
                 .ok_or_else(|| Error::ColumnType {
                     column: columns.column(role).to_string(),
                     role: role.name().into(),
                     found: a.data_type().to_string(),
                     expected: "Float64 (the scan's canonical type)".into(),
                     context: String::new(),
-                })?;
-            let v: &'a [f64] = a.values().as_ref();
-            Ok(gather(v))
+                })
         };
-        let time = float(Role::Time)?;
-        let flux = float(Role::Flux)?;
-        let err = float(Role::Err)?;
+        let arrays = [
+            (Role::Time, float(Role::Time)?),
+            (Role::Flux, float(Role::Flux)?),
+            (Role::Err, float(Role::Err)?),
+        ];
+        // Only the columns this function reads decide which rows it leaves out.
+        let (keep, dropped) = if policy == BadValues::Drop {
+            let read: Vec<Screened<'_>> = arrays
+                .iter()
+                .filter_map(|(role, a)| {
+                    a.map(|array| Screened {
+                        name: columns.column(*role),
+                        role: *role,
+                        array,
+                    })
+                })
+                .collect();
+            screen(&read)
+        } else {
+            (None, BadValueCounts::default())
+        };
+        // Dropped rows are never read, so their null slots need no NaN; kept nulls do.
+        let [time, flux, err] = arrays.map(|(_, a)| match a {
+            None => Cow::Borrowed(&[][..]),
+            Some(a) if keep.is_some() => Cow::Borrowed(a.values().as_ref()),
+            Some(a) => nulls_as_nan(a),
+        });
+        // Functions that read time get each lightcurve in time order (ties keep row
+        // order); the others get rows grouped by id in their stored order.
+        let times: Option<&[f64]> = required.contains(&Role::Time).then_some(&time[..]);
+        let rows: Vec<u32> = match &keep {
+            None => Vec::new(),
+            Some(k) => (0..ids.len() as u32).filter(|&i| k[i as usize]).collect(),
+        };
+        let in_order = |a: usize, b: usize| match times {
+            None => ids[a] <= ids[b],
+            Some(t) => (ids[a], t[a]) <= (ids[b], t[b]),
+        };
+        let sorted = match &keep {
+            None => (1..ids.len()).all(|i| in_order(i - 1, i)),
+            Some(_) => rows
+                .windows(2)
+                .all(|w| in_order(w[0] as usize, w[1] as usize)),
+        };
+        let perm: Option<Vec<u32>> = if sorted && keep.is_none() {
+            None
+        } else {
+            let mut p = if keep.is_some() {
+                rows
+            } else {
+                (0..ids.len() as u32).collect()
+            };
+            if !sorted {
+                match times {
+                    None => p.sort_by_key(|&i| ids[i as usize]),
+                    Some(t) => p.sort_by(|&a, &b| {
+                        let (a, b) = (a as usize, b as usize);
+                        ids[a].cmp(&ids[b]).then(t[a].total_cmp(&t[b]))
+                    }),
+                }
+            }
+            Some(p)
+        };
+        let gather = |v: Cow<'a, [f64]>| -> Cow<'a, [f64]> {
+            match &perm {
+                Some(p) if !v.is_empty() => Cow::Owned(p.iter().map(|&i| v[i as usize]).collect()),
+                _ => v,
+            }
+        };
+        let (time, flux, err) = (gather(time), gather(flux), gather(err));
         let band = if required.contains(&Role::Band) {
             let codes = band_codes(col(Role::Band)?, band_names, columns)?;
             match &perm {
@@ -162,7 +212,13 @@ impl<'a> LightcurveBatch<'a> {
             band,
             band_names,
             offsets,
+            dropped,
         })
+    }
+
+    /// Rows left out for bad values (only under [`BadValues::Drop`]).
+    pub fn dropped(&self) -> &BadValueCounts {
+        &self.dropped
     }
 
     /// Number of lightcurves.

@@ -3,14 +3,24 @@
 use arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use lsstseries::io::generate::{generate, GeneratorConfig};
-use lsstseries::io::{source_batch, write_parquet};
+use lsstseries::io::{source_batch, write_parquet, BadReason};
 use lsstseries::plan::col;
-use lsstseries::{closure_function, ColumnMap, Ensemble, Error, Partitioning, Role};
+use lsstseries::{closure_function, BadValues, ColumnMap, Ensemble, Error, Partitioning, Role};
 use std::path::Path;
 use std::sync::Arc;
 
 fn open(path: &Path) -> Result<Ensemble, Error> {
     let mut ens = Ensemble::builder().n_workers(2).build()?;
+    ens.from_parquet(path, ColumnMap::generated(), Partitioning::RowGroups)?;
+    Ok(ens)
+}
+
+/// Under `--bad-values reject`: bad values fail the compute.
+fn open_rejecting(path: &Path) -> Result<Ensemble, Error> {
+    let mut ens = Ensemble::builder()
+        .n_workers(2)
+        .bad_values(BadValues::Reject)
+        .build()?;
     ens.from_parquet(path, ColumnMap::generated(), Partitioning::RowGroups)?;
     Ok(ens)
 }
@@ -130,7 +140,7 @@ fn non_finite_and_non_positive_values_are_rejected_with_their_row() {
         vec![1.0, f64::NAN, 2.0],
         vec![0.1, 0.1, 0.1],
     );
-    let err = open(&nan)
+    let err = open_rejecting(&nan)
         .unwrap()
         .batch_named("stetson_j")
         .unwrap()
@@ -152,7 +162,7 @@ fn non_finite_and_non_positive_values_are_rejected_with_their_row() {
         vec![1.0, 1.5, 2.0],
         vec![0.1, 0.1, 0.0],
     );
-    let err = open(&zero)
+    let err = open_rejecting(&zero)
         .unwrap()
         .batch_named("stetson_j")
         .unwrap()
@@ -163,6 +173,27 @@ fn non_finite_and_non_positive_values_are_rejected_with_their_row() {
         err.contains("'flux_err'") && err.contains("> 0") && err.contains("object 2"),
         "{err}"
     );
+
+    // The default policy (drop) leaves those rows out and counts them instead.
+    for (path, column, reason) in [
+        (&nan, "flux", BadReason::NaN),
+        (&zero, "flux_err", BadReason::NonPositiveErr),
+    ] {
+        let (sj, metrics) = open(path)
+            .unwrap()
+            .batch_named("stetson_j")
+            .unwrap()
+            .compute_with_metrics()
+            .unwrap();
+        assert_eq!(sj.num_rows(), if column == "flux" { 2 } else { 1 });
+        assert_eq!(metrics.bad_values.rows(), 1);
+        assert_eq!(
+            metrics.bad_values.get(column, reason),
+            1,
+            "{}",
+            metrics.bad_values
+        );
+    }
 }
 
 #[test]

@@ -466,3 +466,76 @@ fn batch_selects_with_prune_and_queries() {
     assert!(!ok);
     assert!(err.contains("position 8"), "{err}");
 }
+
+#[test]
+fn bad_values_are_dropped_and_counted_or_rejected_with_the_flag() {
+    use lsstseries::io::{source_batch, write_parquet};
+    use lsstseries::ColumnMap;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nan.parquet");
+    let batch = source_batch(
+        &ColumnMap::generated(),
+        vec![1, 1, 1, 2, 2],
+        vec![1.0, 2.0, 3.0, 1.0, 2.0],
+        vec![1.0, f64::NAN, 2.0, f64::NAN, 3.0],
+        vec![0.1, 0.1, -0.1, 0.1, 0.1],
+        vec!["g"; 5],
+    )
+    .unwrap();
+    write_parquet(&data, &batch).unwrap();
+    let data = data.to_str().unwrap();
+    let out = dir.path().join("sj.csv");
+    let out = out.to_str().unwrap();
+    let (ok, _, err) = cli(&["batch", "stetson_j", data, "--out", out]);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains(
+            "dropped 3 rows: flux NaN 2, flux_err <= 0 1 (--bad-values reject to fail instead)"
+        ),
+        "{err}"
+    );
+    // sf2 reads the same columns (and time): the same line.
+    let sf = dir.path().join("sf.csv");
+    let (ok, _, err) = cli(&["sf2", data, "--out", sf.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("dropped 3 rows: flux NaN 2, flux_err <= 0 1"),
+        "{err}"
+    );
+    // nobs reads only the band: nothing dropped, no line.
+    let (ok, _, err) = cli(&["batch", "nobs", data, "--out", out, "--overwrite"]);
+    assert!(ok && !err.contains("dropped"), "{err}");
+
+    let (ok, _, err) = cli(&[
+        "batch",
+        "stetson_j",
+        data,
+        "--out",
+        out,
+        "--overwrite",
+        "--bad-values",
+        "reject",
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("nan.parquet")
+            && err.contains("'flux'")
+            && err.contains("row 1")
+            && err.contains("object 1"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(&[
+        "batch",
+        "stetson_j",
+        data,
+        "--out",
+        out,
+        "--bad-values",
+        "ignore",
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("--bad-values") && err.contains("drop, reject or keep"),
+        "{err}"
+    );
+}

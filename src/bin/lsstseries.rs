@@ -22,7 +22,7 @@ use std::time::Instant;
 
 impl SourceArgs {
     fn open(&self, paths: &[PathBuf]) -> Result<Ensemble, Error> {
-        let mut builder = Ensemble::builder();
+        let mut builder = Ensemble::builder().bad_values(self.bad_values);
         if let Some(n) = self.threads.filter(|&n| n > 0) {
             builder = builder.n_workers(n);
         }
@@ -184,6 +184,16 @@ macro_rules! note {
     }};
 }
 
+/// Says on stderr how many rows functions left out for bad values, if any.
+fn note_bad_values(metrics: &RunMetrics) {
+    if !metrics.bad_values.is_empty() {
+        note!(
+            "dropped {} (--bad-values reject to fail instead)",
+            metrics.bad_values
+        );
+    }
+}
+
 /// Under --memory-limit, says on stderr what the run held at most and what it spilled.
 fn note_memory(source: &SourceArgs, metrics: &RunMetrics) {
     if let Some(limit) = source.memory_limit {
@@ -273,6 +283,7 @@ fn run(command: Command) -> Result<(), Failure> {
                 metrics.rows_in as f64 / secs,
                 out.out.display()
             );
+            note_bad_values(metrics);
             note_memory(&source, metrics);
         }
         Command::Sf2(a) => {
@@ -296,6 +307,7 @@ fn run(command: Command) -> Result<(), Failure> {
                 a.out.out.display(),
                 t0.elapsed().as_secs_f64()
             );
+            note_bad_values(result.metrics());
             note_memory(&a.source, result.metrics());
         }
         Command::Generate(a) => {

@@ -1,6 +1,7 @@
 //! Reading a row range of one file: the raw columns as stored, or a partition in the
 //! canonical schema with its role columns validated.
 
+use super::bad_values::BadValues;
 use super::column_map::{ColumnMap, Role};
 use super::id_key;
 use super::parquet_source::SourceFile;
@@ -171,14 +172,17 @@ impl<R: Read> Read for CountingRead<R> {
 }
 
 /// Reads `slice` of `f`, decodes `columns` (by name, in the given order) to their types in
-/// `schema` (the canonical schema), and validates the role columns named by `roles`. Also
-/// returns the bytes read from the file.
+/// `schema` (the canonical schema), and validates the role columns named by `roles`: ids
+/// and bands always; time, flux and error values only under [`BadValues::Reject`] (the
+/// other policies act where functions read them, see `bad_values`). Also returns the bytes
+/// read from the file.
 pub(crate) fn read(
     f: &SourceFile,
     slice: &PartitionSlice,
     columns: &[String],
     schema: &Schema,
     roles: &ColumnMap,
+    policy: BadValues,
 ) -> Result<(RecordBatch, u64)> {
     let (raw, bytes_read) = read_raw_counted(f, slice.start, slice.rows, columns)?;
     let mut fields = Vec::with_capacity(columns.len());
@@ -207,7 +211,14 @@ pub(crate) fn read(
                 )
             })?
         };
-        if let Some(role) = roles.role_of(name) {
+        let values = matches!(
+            roles.role_of(name),
+            Some(Role::Time | Role::Flux | Role::Err)
+        );
+        if let Some(role) = roles
+            .role_of(name)
+            .filter(|_| !values || policy == BadValues::Reject)
+        {
             validate(&f.path, slice, name, role, &col, &raw, roles)?;
         }
         fields.push(target.clone());

@@ -1,5 +1,6 @@
 //! Parquet in and out: sources, partition planning, the synthetic generator, and writers.
 
+mod bad_values;
 mod column_map;
 mod decode;
 mod discovery;
@@ -13,6 +14,8 @@ mod partitioning;
 mod schema_check;
 mod statistics;
 
+pub(crate) use bad_values::{nulls_as_nan, screen, screen_batch, Screened};
+pub use bad_values::{BadReason, BadValueCounts, BadValues};
 pub use column_map::{ColumnMap, Role};
 pub use discovery::{SkipReason, SourcePaths};
 pub(crate) use id_key::keys as id_keys;

@@ -5,6 +5,7 @@
 //! one file and knows its id range, from row-group statistics where they exist, else from
 //! the id column read once at open time.
 
+use super::bad_values::BadValues;
 use super::column_map::ColumnMap;
 use super::decode;
 use super::discovery::{discover, SkipReason, SourcePaths};
@@ -98,6 +99,11 @@ pub struct SourceOptions {
     pub partitioning: Partitioning,
     /// The bands, if known; otherwise the band column is read once to find them.
     pub bands: Option<Vec<String>>,
+    /// What to do with null, NaN or infinite times, fluxes and errors and non-positive
+    /// errors (see [`BadValues`]); `None`: the ensemble's policy
+    /// ([`EnsembleBuilder::bad_values`](crate::EnsembleBuilder::bad_values)), which is
+    /// [`BadValues::Drop`] unless set.
+    pub bad_values: Option<BadValues>,
 }
 
 impl SourceOptions {
@@ -107,6 +113,7 @@ impl SourceOptions {
             columns,
             partitioning,
             bands: None,
+            bad_values: None,
         }
     }
 }
@@ -151,6 +158,9 @@ pub struct ParquetSource {
     /// How the stored id type maps onto the engine's `Int64` key (id ranges above are
     /// keys; results carry the user's ids).
     pub id_key: IdKey,
+    /// The bad-value policy of this source (decoding rejects under `Reject`; functions
+    /// drop or keep under the others).
+    pub bad_values: BadValues,
 }
 
 impl ParquetSource {
@@ -270,6 +280,7 @@ impl ParquetSource {
             bytes_per_row,
             id_scan,
             id_key,
+            bad_values: options.bad_values.unwrap_or_default(),
         })
     }
 
@@ -292,7 +303,14 @@ impl ParquetSource {
                 self.files.len()
             ))
         })?;
-        decode::read(file, slice, columns, &self.schema, &self.columns)
+        decode::read(
+            file,
+            slice,
+            columns,
+            &self.schema,
+            &self.columns,
+            self.bad_values,
+        )
     }
 
     /// The paths as given, for labels: the one path, or the first and how many more.

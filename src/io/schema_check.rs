@@ -106,8 +106,9 @@ pub(crate) fn check_same_schema(
     Ok(())
 }
 
-/// The schema partitions have after decoding: role columns in their canonical types and
-/// non-nullable (nulls are rejected when decoding), other columns as stored.
+/// The schema partitions have after decoding: role columns in their canonical types, id
+/// and band non-nullable (nulls are rejected when decoding), time, flux and error nullable
+/// as stored (the bad-value policy may let their nulls through), other columns as stored.
 pub(crate) fn canonical_schema(file: &Schema, columns: &ColumnMap) -> SchemaRef {
     let fields: Vec<Field> = file
         .fields()
@@ -119,11 +120,8 @@ pub(crate) fn canonical_schema(file: &Schema, columns: &ColumnMap) -> SchemaRef 
                 Some(Role::Band) => band_type(),
                 None => f.data_type().clone(),
             };
-            Field::new(
-                f.name(),
-                dt,
-                columns.role_of(f.name()).is_none() && f.is_nullable(),
-            )
+            let keeps_nulls = !matches!(columns.role_of(f.name()), Some(Role::Id | Role::Band));
+            Field::new(f.name(), dt, keeps_nulls && f.is_nullable())
         })
         .collect();
     Arc::new(Schema::new(fields))

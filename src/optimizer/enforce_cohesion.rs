@@ -240,6 +240,7 @@ mod tests {
             mode,
             columns: ColumnMap::tape(),
             bands: Arc::new(vec!["g".into(), "r".into()]),
+            bad_values: Default::default(),
         })
     }
 

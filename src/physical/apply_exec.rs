@@ -3,6 +3,7 @@
 use crate::analysis::Rows;
 use crate::error::{Error, Result};
 use crate::executor::Cancellation;
+use crate::io::BadValueCounts;
 use crate::lightcurve::LightcurveBatch;
 use crate::plan::ApplySpec;
 use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
@@ -11,15 +12,22 @@ use std::sync::Arc;
 
 /// One output row per lightcurve of `batch` (per piece, if lightcurves are split), or any
 /// number for [`Rows::Many`] functions, in id order. Checks `cancel` every few lightcurves,
-/// so one long partition does not hold a cancelled run.
+/// so one long partition does not hold a cancelled run. Also returns the rows left out for
+/// bad values (the spec's policy, see `LightcurveBatch::with_policy`).
 pub fn apply(
     batch: &RecordBatch,
     spec: &ApplySpec,
     schema: &SchemaRef,
     cancel: &Cancellation,
-) -> Result<RecordBatch> {
+) -> Result<(RecordBatch, BadValueCounts)> {
     let f = spec.function.as_ref();
-    let lcs = LightcurveBatch::new(batch, &spec.columns, &spec.bands, f.required())?;
+    let lcs = LightcurveBatch::with_policy(
+        batch,
+        &spec.columns,
+        &spec.bands,
+        f.required(),
+        spec.bad_values,
+    )?;
     let n_out = schema.fields().len() - 1;
     let many = f.rows() == Rows::Many;
     let n = lcs.len();
@@ -76,6 +84,7 @@ pub fn apply(
         };
         columns.push(array);
     }
-    RecordBatch::try_new(schema.clone(), columns)
-        .map_err(|e| Error::arrow(format!("assembling results of {}", f.name()), e))
+    let out = RecordBatch::try_new(schema.clone(), columns)
+        .map_err(|e| Error::arrow(format!("assembling results of {}", f.name()), e))?;
+    Ok((out, lcs.dropped().clone()))
 }

@@ -3,6 +3,7 @@
 use super::apply_exec;
 use crate::error::{Error, Result};
 use crate::executor::Cancellation;
+use crate::io::BadValueCounts;
 use crate::plan::{KeepObjectsSpec, PartitionOp};
 use arrow::array::{AsArray, BooleanArray, RecordBatch};
 use arrow::compute::filter_record_batch;
@@ -15,10 +16,10 @@ pub fn keep_objects(
     batch: &RecordBatch,
     spec: &KeepObjectsSpec,
     cancel: &Cancellation,
-) -> Result<RecordBatch> {
+) -> Result<(RecordBatch, BadValueCounts)> {
     let per_object_schema =
         PartitionOp::Apply(spec.apply.clone()).output_schema(&batch.schema())?;
-    let objects = apply_exec::apply(batch, &spec.apply, &per_object_schema, cancel)?;
+    let (objects, dropped) = apply_exec::apply(batch, &spec.apply, &per_object_schema, cancel)?;
     let pass = spec.predicate.evaluate(&objects)?;
     let id = &spec.apply.columns.id;
     let object_ids = objects
@@ -41,5 +42,7 @@ pub fn keep_objects(
         .iter()
         .map(|i| Some(kept.contains(i)))
         .collect();
-    filter_record_batch(batch, &mask).map_err(|e| Error::arrow(format!("keep objects ({id})"), e))
+    let kept = filter_record_batch(batch, &mask)
+        .map_err(|e| Error::arrow(format!("keep objects ({id})"), e))?;
+    Ok((kept, dropped))
 }

@@ -22,6 +22,7 @@ pub use collect_exec::{BatchMap, ResultStream, CHUNK_ROWS};
 
 use crate::error::{Error, Result};
 use crate::executor::{Cancellation, Executor, MemoryPool, TaskReservation};
+use crate::io::BadValueCounts;
 use crate::plan::{LogicalPlan, PartitionOp, PlanNode, ScanNode};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
@@ -165,6 +166,9 @@ pub struct RunMetrics {
     pub spill_files: usize,
     /// Wall time of the run.
     pub wall: Duration,
+    /// Rows that functions left out for bad values (policy [`BadValues::Drop`](crate::io::BadValues)),
+    /// summed over tasks: per column and reason.
+    pub bad_values: BadValueCounts,
 }
 
 impl PhysicalPlan {
@@ -269,7 +273,11 @@ impl PhysicalPlan {
         let (ctx, mut metrics) = self.run(executor, cancel)?;
         let result = ctx.results.take_batch(&ctx)?;
         let result = match &self.aggregate {
-            Some(a) => a.call(&result)?,
+            Some(a) => {
+                let (out, dropped) = a.call_counted(&result)?;
+                metrics.bad_values.add(&dropped);
+                out
+            }
             None => result,
         };
         metrics.rows_out = result.num_rows() as u64;
@@ -288,7 +296,8 @@ impl PhysicalPlan {
         let ctx = Arc::new(ctx);
         let stream = match &self.aggregate {
             Some(a) => {
-                let result = a.call(&ctx.results.take_batch(&ctx)?)?;
+                let (result, dropped) = a.call_counted(&ctx.results.take_batch(&ctx)?)?;
+                metrics.bad_values.add(&dropped);
                 let store = ResultStore::new(1, result.schema(), None);
                 store.push(0, result, &ctx)?;
                 store.take_stream(ctx.clone())?
@@ -372,6 +381,7 @@ impl PhysicalPlan {
                 m.rows_in += out.rows_in;
                 m.rows_out += out.rows_out;
                 metrics.bytes_read += out.bytes_read;
+                metrics.bad_values.add(&out.bad_values);
                 durations.push(out.elapsed);
             }
             if let Some(e) = first_error {
@@ -435,6 +445,7 @@ struct TaskOutput {
     rows_out: u64,
     bytes_read: u64,
     elapsed: Duration,
+    bad_values: BadValueCounts,
 }
 
 fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Result<TaskOutput> {
@@ -454,7 +465,8 @@ fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Resul
     // task that could not grow while other tasks held the rest of the limit runs again,
     // alone; only a partition that does not fit by itself fails.
     let attempt = |exclusive| compute_partition(stage, index, ctx, estimate, &operation, exclusive);
-    let (batch, rows_in, bytes_read, reserved) = match attempt(false) {
+    // Counts come from the attempt that succeeded only, so a rerun does not count twice.
+    let (batch, rows_in, bytes_read, reserved, bad_values) = match attempt(false) {
         Err(Error::MemoryLimit { .. }) if ctx.pool.limit().is_some() => attempt(true)?,
         other => other?,
     };
@@ -480,11 +492,12 @@ fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Resul
         rows_out,
         bytes_read,
         elapsed: t0.elapsed(),
+        bad_values,
     })
 }
 
 /// Reads partition `index` and runs the stage's operators on it, holding the batches'
-/// bytes in a task reservation.
+/// bytes in a task reservation; also returns the rows functions left out for bad values.
 fn compute_partition<'a>(
     stage: &Stage,
     index: usize,
@@ -492,7 +505,7 @@ fn compute_partition<'a>(
     estimate: usize,
     operation: &str,
     exclusive: bool,
-) -> Result<(RecordBatch, u64, u64, TaskReservation<'a>)> {
+) -> Result<(RecordBatch, u64, u64, TaskReservation<'a>, BadValueCounts)> {
     let mut reserved = ctx.pool.admit_task(estimate, operation, exclusive);
     ctx.cancel.check()?;
     let make_room = || ctx.make_room();
@@ -503,16 +516,23 @@ fn compute_partition<'a>(
     let mut held = batch.get_array_memory_size();
     reserved.resize(held, make_room)?;
     let rows_in = batch.num_rows() as u64;
+    let mut bad_values = BadValueCounts::default();
     for (op, schema) in stage.ops() {
         ctx.cancel.check()?;
         let out = match op {
             PartitionOp::Filter(p) => filter_exec::filter(&batch, p)?,
             PartitionOp::Project(_) => project_exec::project(&batch, schema)?,
             PartitionOp::Map(m) => m.call(&batch, schema)?,
-            PartitionOp::Apply(spec) => apply_exec::apply(&batch, spec, schema, &ctx.cancel)?,
+            PartitionOp::Apply(spec) => {
+                let (out, dropped) = apply_exec::apply(&batch, spec, schema, &ctx.cancel)?;
+                bad_values.add(&dropped);
+                out
+            }
             PartitionOp::Assign(items) => assign_exec::assign(&batch, items, schema)?,
             PartitionOp::KeepObjects(spec) => {
-                keep_objects_exec::keep_objects(&batch, spec, &ctx.cancel)?
+                let (out, dropped) = keep_objects_exec::keep_objects(&batch, spec, &ctx.cancel)?;
+                bad_values.add(&dropped);
+                out
             }
         };
         // Input and output are alive together for a moment.
@@ -522,5 +542,5 @@ fn compute_partition<'a>(
         held = out_bytes;
         reserved.resize(held, make_room)?;
     }
-    Ok((batch, rows_in, bytes_read, reserved))
+    Ok((batch, rows_in, bytes_read, reserved, bad_values))
 }

@@ -3,7 +3,10 @@
 use super::expr::{Expr, ExprType, Predicate};
 use crate::analysis::LightcurveFunction;
 use crate::error::{Error, Result};
-use crate::io::{ColumnMap, ParquetSource, PartitionSlice, Role, RowGroupSkip};
+use crate::io::{
+    screen_batch, BadValueCounts, BadValues, ColumnMap, ParquetSource, PartitionSlice, Role,
+    RowGroupSkip,
+};
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use std::fmt;
@@ -125,6 +128,8 @@ pub struct ApplySpec {
     pub columns: ColumnMap,
     /// The source's bands.
     pub bands: Arc<Vec<String>>,
+    /// What the function sees of bad values in the columns it reads (the source's policy).
+    pub bad_values: BadValues,
 }
 
 /// An operation that runs on each partition independently (fusable).
@@ -430,6 +435,8 @@ pub struct AggregateNode {
     /// Declared output schema.
     pub schema: SchemaRef,
     body: Arc<AggregateBody>,
+    /// The bad-value policy and the value columns (name, role) the body reads.
+    screen: Option<(BadValues, Vec<(String, Role)>)>,
 }
 
 impl AggregateNode {
@@ -443,11 +450,36 @@ impl AggregateNode {
             name: name.into(),
             schema,
             body: Arc::new(body),
+            screen: None,
         }
     }
 
-    /// Runs the aggregation and checks its output against the declared schema.
+    /// Applies `policy` to the value columns `read` (name, role) before the body runs:
+    /// under [`BadValues::Drop`] the body never sees a row with a bad value in them, and
+    /// [`AggregateNode::call_counted`] counts it.
+    pub fn with_bad_values(mut self, policy: BadValues, read: Vec<(String, Role)>) -> Self {
+        self.screen = Some((policy, read));
+        self
+    }
+
+    /// [`AggregateNode::call`], also returning the rows left out for bad values.
+    pub fn call_counted(&self, input: &RecordBatch) -> Result<(RecordBatch, BadValueCounts)> {
+        match &self.screen {
+            None => Ok((self.call_body(input)?, BadValueCounts::default())),
+            Some((policy, read)) => {
+                let (rows, counts) = screen_batch(input, read, *policy)?;
+                Ok((self.call_body(&rows)?, counts))
+            }
+        }
+    }
+
+    /// Runs the aggregation (after its bad-value policy, if any) and checks its output
+    /// against the declared schema.
     pub fn call(&self, input: &RecordBatch) -> Result<RecordBatch> {
+        Ok(self.call_counted(input)?.0)
+    }
+
+    fn call_body(&self, input: &RecordBatch) -> Result<RecordBatch> {
         let out = (self.body)(input)?;
         if out.schema().fields() != self.schema.fields() {
             return Err(Error::Function {
@@ -574,6 +606,7 @@ mod tests {
             mode: BatchMode::Auto,
             columns,
             bands: Arc::new(bands.iter().map(|b| b.to_string()).collect()),
+            bad_values: Default::default(),
         })
     }
 

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use lsstseries::analysis::structure_function::{Binning, Bootstrap, Estimator, SfOptions};
 use lsstseries::io::generate::GeneratorConfig;
 use lsstseries::io::parse_size;
-use lsstseries::{BatchMode, ColumnMap, Error, Partitioning};
+use lsstseries::{BadValues, BatchMode, ColumnMap, Error, Partitioning};
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -132,6 +132,12 @@ pub(crate) struct SourceArgs {
     /// column that finds it otherwise; list every band the data holds)
     #[arg(long, value_name = "BANDS", value_parser = parse_bands, help_heading = "Columns")]
     pub(crate) bands: Option<BandList>,
+    /// Rows whose time, flux or error is null, NaN or infinite, or whose error is <= 0:
+    /// drop (left out of the functions that read that column, and counted), reject (fail
+    /// naming file, row and object) or keep (the function sees the value)
+    #[arg(long, value_name = "POLICY", default_value = "drop",
+          value_parser = parsed::<BadValues>, help_heading = "Columns")]
+    pub(crate) bad_values: BadValues,
     /// Re-cut partitions to about SIZE of decoded data (5KB, 64MB, 1GiB)
     #[arg(long, value_name = "SIZE", value_parser = parse_partition_size,
           conflicts_with = "partitions", help_heading = "Partitions and run")]
