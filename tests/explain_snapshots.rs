@@ -227,3 +227,23 @@ fn a_plan_without_enforce_cohesion_is_refused_not_run() {
         .explain_with(&Optimizer::default().without("enforce_cohesion"))
         .is_ok());
 }
+
+/// TAPE's operations as plan nodes: a pushed source query (row groups skipped by
+/// statistics), an assignment, and an object filter whose sources follow (re-cut so each
+/// lightcurve is whole before it).
+#[test]
+fn query_assign_and_object_filter() {
+    let ens = tape(Partitioning::Count(4));
+    let frame = ens
+        .source()
+        .unwrap()
+        .query("filterName in ('g', 'r') and psFlux > 0")
+        .unwrap()
+        .assign(&[("snr", col("psFlux") / col("psFluxErr"))])
+        .unwrap()
+        .prune(50)
+        .unwrap()
+        .query_objects("nobs_g >= 50")
+        .unwrap();
+    check("tape_operations", &frame.explain().unwrap());
+}

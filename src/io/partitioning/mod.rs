@@ -68,6 +68,7 @@ impl fmt::Display for Partitioning {
 /// assert_eq!(lsstseries::io::parse_size("5KB").unwrap(), 5000);
 /// assert_eq!(lsstseries::io::parse_size("2 MiB").unwrap(), 2 * 1024 * 1024);
 /// assert!(lsstseries::io::parse_size("5 parsecs").is_err());
+/// assert!(lsstseries::io::parse_size("99999999999999999999999GB").is_err());
 /// ```
 pub fn parse_size(text: &str) -> Result<usize> {
     let t = text.trim();
@@ -98,6 +99,13 @@ pub fn parse_size(text: &str) -> Result<usize> {
     if bytes.is_nan() || bytes < 1.0 {
         return Err(Error::InvalidArgument(format!(
             "size '{text}' must be at least one byte"
+        )));
+    }
+    // Beyond 2^63 a size means nothing on any machine; refuse it rather than saturate.
+    if bytes >= 2f64.powi(63) || bytes >= usize::MAX as f64 {
+        return Err(Error::InvalidArgument(format!(
+            "size '{text}' is too large (more than {} bytes)",
+            usize::MAX
         )));
     }
     Ok(bytes as usize)
