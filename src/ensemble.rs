@@ -7,8 +7,8 @@ use crate::executor::{Executor, ExecutorConfig, ExecutorInfo};
 use crate::format::{human_bytes, thousands};
 use crate::frame::Frame;
 use crate::io::{
-    id_keys, BadValues, ColumnMap, IdKey, IdRange, ParquetSource, Partitioning, SkipReason,
-    SourceOptions, SourcePaths,
+    id_keys, BadValues, ColumnMap, IdKey, IdRange, ObjectTable, ParquetSource, Partitioning,
+    SkipReason, SourceOptions, SourcePaths,
 };
 use crate::plan::{BatchMode, LogicalPlan, ScanNode};
 use arrow::array::{Array, AsArray, RecordBatch};
@@ -94,6 +94,7 @@ impl EnsembleBuilder {
             ),
             source: None,
             objects: OnceLock::new(),
+            object_file: None,
             bad_values: self.bad_values,
         })
     }
@@ -116,6 +117,7 @@ pub struct Ensemble {
     registry: Arc<FunctionRegistry>,
     source: Option<Arc<ParquetSource>>,
     objects: OnceLock<RecordBatch>,
+    object_file: Option<Arc<ObjectTable>>,
     bad_values: BadValues,
 }
 
@@ -148,6 +150,7 @@ impl Ensemble {
             registry: Arc::new(FunctionRegistry::with_builtins()),
             source: None,
             objects: OnceLock::new(),
+            object_file: None,
             bad_values: BadValues::default(),
         }
     }
@@ -197,7 +200,31 @@ impl Ensemble {
         let source = ParquetSource::open(path, options, &self.executor)?;
         self.source = Some(Arc::new(source));
         self.objects = OnceLock::new();
+        self.object_file = None;
         Ok(self)
+    }
+
+    /// Reads an object table file (one row per object, id in the source's id column) and
+    /// joins it to the sources: its numeric columns join the counts `query_objects` can
+    /// filter on (e.g. `"redshift > 0.5 and nobs_total >= 20"`). Counts named like
+    /// `nobs_g` are recomputed from the sources, so they follow source filters; an object
+    /// the file lacks has NaN there (and fails every comparison). Load the sources first.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("sources.parquet", ColumnMap::tape(), Partitioning::RowGroups)?;
+    /// ens.from_parquet_objects("objects.parquet")?;
+    /// let far = ens.source()?.query_objects("redshift > 0.5")?.compute()?;
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn from_parquet_objects(
+        &mut self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<&ObjectTable> {
+        let id = self.source_table()?.columns.id.clone();
+        let table = Arc::new(ObjectTable::read(path, &id)?);
+        Ok(self.object_file.insert(table))
     }
 
     /// The loaded source.
@@ -218,7 +245,8 @@ impl Ensemble {
             Arc::new(source.bands.clone()),
             source.id_key,
             source.bad_values,
-        ))
+        )
+        .with_objects(self.object_file.clone()))
     }
 
     /// Applies `function` to every whole lightcurve of the source table

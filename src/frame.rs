@@ -2,12 +2,13 @@
 //! optimizes, plans stages and runs them.
 
 use crate::analysis::structure_function::{self, SfOptions, StructureFunction};
-use crate::analysis::{FunctionRegistry, LightcurveFunction};
+use crate::analysis::{FunctionRegistry, LightcurveFunction, ObjectColumns};
 use crate::error::{Error, Result};
 use crate::executor::{Cancellation, Executor};
 use crate::explain;
 use crate::io::{
-    write_csv_stream, write_parquet_stream, BadValues, ColumnMap, IdKey, IfExists, Role,
+    write_csv_stream, write_parquet_stream, BadValues, ColumnMap, IdKey, IfExists, ObjectTable,
+    Role,
 };
 use crate::optimizer::{OptimizedPlan, Optimizer};
 use crate::physical::{PhysicalPlan, ResultStream, RunMetrics};
@@ -65,6 +66,7 @@ pub struct Frame {
     id_key: IdKey,
     bad_values: BadValues,
     cancel: Cancellation,
+    objects: Option<Arc<ObjectTable>>,
 }
 
 impl std::fmt::Debug for Frame {
@@ -94,7 +96,14 @@ impl Frame {
             id_key,
             bad_values,
             cancel: Cancellation::new(),
+            objects: None,
         }
+    }
+
+    /// The same frame with an object table file joined for object filters.
+    pub(crate) fn with_objects(mut self, objects: Option<Arc<ObjectTable>>) -> Frame {
+        self.objects = objects;
+        self
     }
 
     fn push(&self, node: PlanNode) -> Result<Frame> {
@@ -156,9 +165,12 @@ impl Frame {
         })))
     }
 
-    /// Keeps the rows of the objects whose object-table row (the `nobs` columns:
-    /// `nobs_<band>` per band and `nobs_total`) satisfies `query` — TAPE's
-    /// `query(..., table="object")` with the sources kept in step.
+    /// Keeps the rows of the objects whose object-table row satisfies `query` — TAPE's
+    /// `query(..., table="object")` with the sources kept in step. The row holds the
+    /// counts `nobs_<band>` and `nobs_total` (computed from the sources as they are at this
+    /// point of the plan) and, when an object file was loaded
+    /// ([`Ensemble::from_parquet_objects`](crate::Ensemble::from_parquet_objects)), its
+    /// numeric columns.
     ///
     /// ```no_run
     /// use lsstseries::prelude::*;
@@ -169,7 +181,11 @@ impl Frame {
     /// ```
     pub fn query_objects(&self, query: &str) -> Result<Frame> {
         let predicate = crate::plan::parse_query(query)?;
-        self.filter_objects(self.registry.get("nobs")?, predicate)
+        let function: Arc<dyn LightcurveFunction> = match &self.objects {
+            Some(table) => Arc::new(ObjectColumns::new(table.clone())),
+            None => self.registry.get("nobs")?,
+        };
+        self.filter_objects(function, predicate)
     }
 
     /// Keeps the objects with at least `threshold` observations (TAPE's `prune`, on

@@ -4,6 +4,7 @@
 pub mod features;
 mod function;
 mod nobs;
+mod object_columns;
 pub mod periodogram;
 mod registry;
 mod stetson_j;
@@ -13,6 +14,7 @@ pub use features::{feature_functions, BandScope, Feature, FeatureSet};
 pub(crate) use function::check_fields;
 pub use function::{closure_function, LightcurveFunction, Rows};
 pub use nobs::Nobs;
+pub use object_columns::ObjectColumns;
 pub use periodogram::Periodogram;
 pub use registry::FunctionRegistry;
 pub use stetson_j::{stetson_j, StetsonJ};

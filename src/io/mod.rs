@@ -8,6 +8,7 @@ mod footer;
 pub mod generate;
 mod id_key;
 mod id_scan;
+mod object_table;
 mod output;
 mod parquet_source;
 mod partitioning;
@@ -20,6 +21,7 @@ pub use column_map::{ColumnMap, Role};
 pub use discovery::{SkipReason, SourcePaths};
 pub(crate) use id_key::keys as id_keys;
 pub use id_key::IdKey;
+pub use object_table::ObjectTable;
 pub use output::{
     source_batch, write_csv, write_csv_stream, write_csv_with, write_parquet, write_parquet_stream,
     write_parquet_with, IfExists,
