@@ -323,6 +323,15 @@ impl Frame {
         self.push(PlanNode::Op(PartitionOp::Filter(key.lt(fraction))))
     }
 
+    /// Orders each lightcurve's rows by time (TAPE's `sort_lightcurves`): the result lists
+    /// objects by id and, within each, rows by time. The optimizer makes lightcurves whole
+    /// first (re-cut or shuffle), as for `batch`.
+    pub fn sort_lightcurves(&self) -> Result<Frame> {
+        self.push(PlanNode::Op(PartitionOp::SortLightcurves(
+            self.columns.clone(),
+        )))
+    }
+
     /// Keeps only `columns`, in that order.
     pub fn select(&self, columns: &[&str]) -> Result<Frame> {
         self.push(PlanNode::Op(PartitionOp::Project(

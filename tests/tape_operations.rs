@@ -378,3 +378,55 @@ fn objects_of(b: &RecordBatch) -> BTreeSet<i64> {
         .copied()
         .collect()
 }
+
+/// `sort_lightcurves` orders rows by id, then time, whatever the layout and the cut.
+#[test]
+fn sort_lightcurves_orders_by_id_then_time() {
+    use arrow::datatypes::Float64Type;
+    use lsstseries::io::generate::{generate, GeneratorConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = GeneratorConfig {
+        objects: 40,
+        observations: 30,
+        files: 3,
+        shuffle_rows: true,
+        scatter: true,
+        ..GeneratorConfig::default()
+    };
+    generate(&cfg, dir.path()).unwrap();
+    let mut results = Vec::new();
+    for cut in [
+        Partitioning::RowGroups,
+        Partitioning::Count(9),
+        Partitioning::Rows(77),
+    ] {
+        let mut ens = Ensemble::builder().n_workers(2).build().unwrap();
+        ens.from_parquet(dir.path(), ColumnMap::generated(), cut)
+            .unwrap();
+        let b = ens
+            .source()
+            .unwrap()
+            .sort_lightcurves()
+            .unwrap()
+            .compute()
+            .unwrap();
+        let ids = b.column_by_name("id").unwrap().as_primitive::<Int64Type>();
+        let t = b
+            .column_by_name("mjd")
+            .unwrap()
+            .as_primitive::<Float64Type>();
+        for r in 1..b.num_rows() {
+            let (a, c) = (
+                (ids.value(r - 1), t.value(r - 1)),
+                (ids.value(r), t.value(r)),
+            );
+            assert!(
+                a.0 < c.0 || (a.0 == c.0 && a.1 <= c.1),
+                "row {r}: {a:?} then {c:?}"
+            );
+        }
+        assert_eq!(b.num_rows(), 40 * 30);
+        results.push(b);
+    }
+    assert!(results.windows(2).all(|w| w[0] == w[1]));
+}

@@ -179,6 +179,7 @@ fn id_column(node: &PlanNode) -> Option<String> {
     ops.iter().find_map(|op| match op {
         PartitionOp::Apply(a) => Some(a.columns.id.clone()),
         PartitionOp::KeepObjects(k) => Some(k.apply.columns.id.clone()),
+        PartitionOp::SortLightcurves(c) => Some(c.id.clone()),
         _ => None,
     })
 }

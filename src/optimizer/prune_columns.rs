@@ -34,6 +34,11 @@ fn through_op(op: &PartitionOp, needed: Needed) -> Needed {
             }
             _ => None,
         },
+        PartitionOp::SortLightcurves(c) => needed.map(|mut n| {
+            n.insert(c.id.clone());
+            n.insert(c.time.clone());
+            n
+        }),
         // Later assignments may read earlier ones: walk them backwards.
         PartitionOp::Assign(items) => needed.map(|mut n| {
             for (name, e) in items.iter().rev() {

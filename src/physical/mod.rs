@@ -16,6 +16,7 @@ mod project_exec;
 mod sanity_check;
 mod scan_exec;
 mod shuffle_exec;
+mod sort_exec;
 mod spill;
 
 pub use collect_exec::{BatchMap, ResultStream, CHUNK_ROWS};
@@ -528,6 +529,7 @@ fn compute_partition<'a>(
                 out
             }
             PartitionOp::Assign(items) => assign_exec::assign(&batch, items, schema)?,
+            PartitionOp::SortLightcurves(c) => sort_exec::sort_lightcurves(&batch, c)?,
             PartitionOp::KeepObjects(spec) => {
                 let (out, dropped) = keep_objects_exec::keep_objects(&batch, spec, &ctx.cancel)?;
                 bad_values.add(&dropped);

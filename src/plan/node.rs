@@ -146,6 +146,9 @@ pub enum PartitionOp {
     /// Adds (or replaces) columns computed from expressions, in order: a later one may read
     /// an earlier one.
     Assign(Vec<(String, Expr)>),
+    /// Orders each lightcurve's rows by time (stable), lightcurves by id; needs whole
+    /// lightcurves so the result's order holds across partitions.
+    SortLightcurves(ColumnMap),
     /// Keeps the rows of objects whose per-object values (a per-lightcurve function's
     /// output) satisfy a predicate: a semi-join of the sources with a filtered object
     /// table, local to each partition once lightcurves are whole.
@@ -177,6 +180,7 @@ impl PartitionOp {
                 )
             }
             PartitionOp::Assign(a) => format!("assign({})", assignments(a)),
+            PartitionOp::SortLightcurves(c) => format!("sort by {}, {}", c.id, c.time),
         }
     }
 
@@ -188,6 +192,9 @@ impl PartitionOp {
             PartitionOp::KeepObjects(k) => Some(&k.apply),
             _ => None,
         };
+        if matches!(self, PartitionOp::SortLightcurves(_)) {
+            return InputRequirement::WholeLightcurves;
+        }
         match apply {
             Some(a) => match a.mode {
                 BatchMode::Auto => InputRequirement::WholeLightcurves,
@@ -204,6 +211,14 @@ impl PartitionOp {
             PartitionOp::KeepObjects(k) => {
                 let per_object = PartitionOp::Apply(k.apply.clone()).output_schema(input)?;
                 k.predicate.check(&per_object)?;
+                Ok(input.clone())
+            }
+            PartitionOp::SortLightcurves(c) => {
+                for name in [&c.id, &c.time] {
+                    input
+                        .field_with_name(name)
+                        .map_err(|_| Error::unknown_column(name.clone(), self.label(), input))?;
+                }
                 Ok(input.clone())
             }
             PartitionOp::Assign(items) => {
@@ -579,6 +594,7 @@ fn op_title(op: &PartitionOp) -> String {
         PartitionOp::Map(m) => format!("Map[{}]", m.name),
         PartitionOp::Apply(a) => format!("Apply[{}]  mode={}", a.function.name(), a.mode),
         PartitionOp::Assign(a) => format!("Assign[{}]", assignments(a)),
+        PartitionOp::SortLightcurves(c) => format!("SortLightcurves[{}, {}]", c.id, c.time),
         PartitionOp::KeepObjects(k) => format!(
             "KeepObjects[{} by {}]  mode={}",
             k.predicate,
