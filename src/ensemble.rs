@@ -204,6 +204,31 @@ impl Ensemble {
         Ok(self)
     }
 
+    /// Re-cuts the loaded sources into new partitions (TAPE's `repartition` after load): the
+    /// same files, column map, bands and bad-value policy; an object file stays joined.
+    /// Frames made before keep their old cut.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::RowGroups)?;
+    /// ens.repartition(Partitioning::Count(8))?;
+    /// assert_eq!(ens.source_table()?.partitions.len(), 8);
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn repartition(&mut self, partitioning: Partitioning) -> Result<&mut Self> {
+        let old = self.source_table()?.clone();
+        let options = SourceOptions {
+            columns: old.columns.clone(),
+            partitioning,
+            bands: Some(old.bands.clone()),
+            bad_values: Some(old.bad_values),
+        };
+        let source = ParquetSource::open(old.paths.clone(), options, &self.executor)?;
+        self.source = Some(Arc::new(source));
+        Ok(self)
+    }
+
     /// Reads an object table file (one row per object, id in the source's id column) and
     /// joins it to the sources: its numeric columns join the counts `query_objects` can
     /// filter on (e.g. `"redshift > 0.5 and nobs_total >= 20"`). Counts named like

@@ -430,3 +430,30 @@ fn sort_lightcurves_orders_by_id_then_time() {
     }
     assert!(results.windows(2).all(|w| w[0] == w[1]));
 }
+
+/// `repartition` after load: a new cut of the same data, same answers, object file kept.
+#[test]
+fn repartition_after_load() {
+    let mut ens = ensemble(Partitioning::RowGroups);
+    ens.from_parquet_objects("data/tape/test_object.parquet")
+        .unwrap();
+    let before = ens.batch_named("stetson_j").unwrap().compute().unwrap();
+    ens.repartition(Partitioning::Count(9)).unwrap();
+    assert_eq!(ens.source_table().unwrap().partitions.len(), 9);
+    let after = ens.batch_named("stetson_j").unwrap().compute().unwrap();
+    assert_eq!(before, after);
+    let kept = ens
+        .source()
+        .unwrap()
+        .query_objects("nobs_total >= 50")
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(kept.num_rows(), 1928);
+    assert!(ens
+        .batch_named("stetson_j")
+        .unwrap()
+        .explain()
+        .unwrap()
+        .contains("into 9 partitions"));
+}
