@@ -332,6 +332,13 @@ impl Frame {
         )))
     }
 
+    /// Bins each lightcurve in time (TAPE's `bin_sources`): one row per object, band and bin
+    /// `[offset + k * window, offset + (k + 1) * window)` with columns `band`, `time` and
+    /// `flux` (means), `err` (sqrt(sum sigma^2) / N) and `nbin` (the count).
+    pub fn bin_sources(&self, window: f64, offset: f64) -> Result<Frame> {
+        self.batch(Arc::new(crate::analysis::BinSources::new(window, offset)?))
+    }
+
     /// Keeps only `columns`, in that order.
     pub fn select(&self, columns: &[&str]) -> Result<Frame> {
         self.push(PlanNode::Op(PartitionOp::Project(

@@ -539,3 +539,46 @@ fn bad_values_are_dropped_and_counted_or_rejected_with_the_flag() {
         "{err}"
     );
 }
+
+#[test]
+fn bin_sources_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bins.csv");
+    let (ok, _, err) = cli(&[
+        "bin-sources",
+        "data/tape/test_source.parquet",
+        "--columns",
+        "tape",
+        "--window",
+        "1",
+        "--offset",
+        "-0.2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.starts_with("ps1_objid,band,time,flux,err,nbin\n"),
+        "{text}"
+    );
+    let counts: usize = text
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(counts, 2000, "every observation in one bin");
+    let (ok, _, err) = cli(&[
+        "bin-sources",
+        "data/tape/test_source.parquet",
+        "--columns",
+        "tape",
+        "--window",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+        "--overwrite",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("window"), "{err}");
+}

@@ -457,3 +457,88 @@ fn repartition_after_load() {
         .unwrap()
         .contains("into 9 partitions"));
 }
+
+/// `bin_sources` against a hand computation: per object, band and time bin, mean time and
+/// flux, sqrt(sum sigma^2) / N and the count; the same for any cut.
+#[test]
+fn bin_sources_by_hand() {
+    use arrow::datatypes::Float64Type;
+    use std::collections::BTreeMap;
+    let (window, offset) = (0.5, 0.3);
+    let ens = ensemble(Partitioning::RowGroups);
+    let all = ens.source().unwrap().compute().unwrap();
+    let col = |c: &str| {
+        arrow::compute::cast(
+            all.column_by_name(c).unwrap(),
+            &arrow::datatypes::DataType::Float64,
+        )
+        .unwrap()
+        .as_primitive::<Float64Type>()
+        .clone()
+    };
+    let (t, f, e) = (col("midPointTai"), col("psFlux"), col("psFluxErr"));
+    let ids = all
+        .column_by_name("ps1_objid")
+        .unwrap()
+        .as_primitive::<Int64Type>();
+    let band = arrow::compute::cast(
+        all.column_by_name("filterName").unwrap(),
+        &arrow::datatypes::DataType::Utf8,
+    )
+    .unwrap();
+    let band = band.as_string::<i32>();
+    let mut groups: BTreeMap<(i64, String, i64), Vec<usize>> = BTreeMap::new();
+    for r in 0..all.num_rows() {
+        let bin = ((t.value(r) - offset) / window).floor() as i64;
+        groups
+            .entry((ids.value(r), band.value(r).to_string(), bin))
+            .or_default()
+            .push(r);
+    }
+    for cut in [
+        Partitioning::RowGroups,
+        Partitioning::Count(6),
+        Partitioning::size("5KB").unwrap(),
+    ] {
+        let ens = ensemble(cut.clone());
+        let b = ens
+            .source()
+            .unwrap()
+            .bin_sources(window, offset)
+            .unwrap()
+            .compute()
+            .unwrap();
+        assert_eq!(b.num_rows(), groups.len(), "{cut:?}");
+        let g = |c: &str| {
+            b.column_by_name(c)
+                .unwrap()
+                .as_primitive::<Float64Type>()
+                .clone()
+        };
+        let (bt, bf, be) = (g("time"), g("flux"), g("err"));
+        let n = b
+            .column_by_name("nbin")
+            .unwrap()
+            .as_primitive::<Int64Type>()
+            .clone();
+        let bband = b.column_by_name("band").unwrap().as_string::<i32>().clone();
+        for (k, ((id, name, _), rows)) in groups.iter().enumerate() {
+            let m = rows.len() as f64;
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+            assert_eq!(b.column(0).as_primitive::<Int64Type>().value(k), *id);
+            assert_eq!(bband.value(k), name);
+            assert_eq!(n.value(k), rows.len() as i64);
+            assert!(close(
+                bt.value(k),
+                rows.iter().map(|&r| t.value(r)).sum::<f64>() / m
+            ));
+            assert!(close(
+                bf.value(k),
+                rows.iter().map(|&r| f.value(r)).sum::<f64>() / m
+            ));
+            let e2: f64 = rows.iter().map(|&r| e.value(r) * e.value(r)).sum();
+            assert!(close(be.value(k), e2.sqrt() / m));
+        }
+    }
+    assert!(ens.source().unwrap().bin_sources(0.0, 0.0).is_err());
+}

@@ -1,6 +1,7 @@
 //! Per-lightcurve analysis functions: the [`LightcurveFunction`] trait, the built-in
 //! functions (one module each), and the [`FunctionRegistry`] that names them.
 
+mod bin_sources;
 pub mod features;
 mod function;
 mod nobs;
@@ -10,6 +11,7 @@ mod registry;
 mod stetson_j;
 pub mod structure_function;
 
+pub use bin_sources::BinSources;
 pub use features::{feature_functions, BandScope, Feature, FeatureSet};
 pub(crate) use function::check_fields;
 pub use function::{closure_function, LightcurveFunction, Rows};
@@ -21,11 +23,13 @@ pub use stetson_j::{stetson_j, StetsonJ};
 pub use structure_function::StructureFunction;
 
 /// Registers every built-in function under its name: `stetson_j`, `nobs`, `periodogram`,
-/// `sf2` (default options), each variability feature, and `features` (the default set).
+/// `sf2` (default options), each variability feature, `features` (the default set), and
+/// `bin_sources` (one-day bins).
 pub fn register_all(registry: &mut FunctionRegistry) {
     stetson_j::register(registry);
     nobs::register(registry);
     periodogram::register(registry);
     structure_function::register(registry);
     features::register(registry);
+    bin_sources::register(registry);
 }

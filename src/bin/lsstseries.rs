@@ -310,6 +310,30 @@ fn run(command: Command) -> Result<(), Failure> {
             note_bad_values(result.metrics());
             note_memory(&a.source, result.metrics());
         }
+        Command::BinSources {
+            paths,
+            out,
+            window,
+            offset,
+            source,
+        } => {
+            let t0 = Instant::now();
+            out.check(&paths)?;
+            let ens = source.open(&paths)?;
+            note_skipped(&ens)?;
+            let frame = ens.source()?.bin_sources(window, offset)?;
+            let mut result = source.cancellable(frame).compute_stream()?;
+            out.write(&mut result)?;
+            note!(
+                "bin_sources: {} rows in, {} bins out -> {} in {:.3} s",
+                result.metrics().rows_in,
+                result.metrics().rows_out,
+                out.out.display(),
+                t0.elapsed().as_secs_f64()
+            );
+            note_bad_values(result.metrics());
+            note_memory(&source, result.metrics());
+        }
         Command::Generate(a) => {
             let cfg = a.config();
             let t0 = Instant::now();

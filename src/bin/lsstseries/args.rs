@@ -84,6 +84,28 @@ pub(crate) enum Command {
     /// Structure function per object and band (or --combine: all objects pooled per band),
     /// one row per time-lag bin
     Sf2(Sf2Args),
+    /// Bin observations in time: per object, band and bin, the mean time and flux, the
+    /// error sqrt(sum sigma^2)/N and the count nbin
+    BinSources {
+        /// Parquet files, directories (read recursively) or glob patterns (quoted or not)
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        out: OutArgs,
+        /// Bin width in days
+        #[arg(long, value_name = "DAYS", default_value_t = 1.0)]
+        window: f64,
+        /// Where bins start, in days (a bin is [offset + k*window, offset + (k+1)*window))
+        #[arg(
+            long,
+            value_name = "DAYS",
+            default_value_t = 0.0,
+            allow_negative_numbers = true
+        )]
+        offset: f64,
+        #[command(flatten)]
+        source: SourceArgs,
+    },
     /// Rows, id range, columns, partitions and memory of the source and object tables
     Info {
         /// Parquet files, directories (read recursively) or glob patterns (quoted or not)
@@ -433,6 +455,7 @@ impl Command {
             | Command::Explain { source, .. }
             | Command::Info { source, .. } => source.memory_limit,
             Command::Sf2(a) => a.source.memory_limit,
+            Command::BinSources { source, .. } => source.memory_limit,
             _ => None,
         }
     }
