@@ -48,6 +48,15 @@ pub fn run(data: &[u8]) {
             let _ = validate(&a.options());
             Some(&a.source)
         }
+        Some(Command::BinSources {
+            source,
+            window,
+            offset,
+            ..
+        }) => {
+            let _ = lsstseries::analysis::BinSources::new(*window, *offset);
+            Some(source)
+        }
         Some(Command::Generate(a)) => {
             let config = a.config();
             assert!(!config.bands.is_empty() && config.bands.iter().all(|b| !b.is_empty()));

@@ -24,7 +24,7 @@ pub struct BinSources {
 impl BinSources {
     /// Bins of `window` days starting at `offset` (modulo the window).
     pub fn new(window: f64, offset: f64) -> Result<Self> {
-        if !(window.is_finite() && window > 0.0) || !offset.is_finite() {
+        if !(window.is_finite() && window > 0.0 && offset.is_finite()) {
             return Err(Error::InvalidArgument(format!(
                 "bin_sources needs a finite window > 0 and a finite offset (got {window}, {offset})"
             )));
