@@ -247,3 +247,18 @@ fn query_assign_and_object_filter() {
         .unwrap();
     check("tape_operations", &frame.explain().unwrap());
 }
+
+/// Sorting lightcurves and binning them need whole lightcurves: on 5 KB cuts of the
+/// id-sorted TAPE file the cuts move to lightcurve boundaries, no shuffle.
+#[test]
+fn sort_lightcurves_and_bin_sources() {
+    let ens = tape(Partitioning::size("5KB").unwrap());
+    let frame = ens
+        .source()
+        .unwrap()
+        .sort_lightcurves()
+        .unwrap()
+        .bin_sources(1.0, 0.0)
+        .unwrap();
+    check("sort_and_bin", &frame.explain().unwrap());
+}
