@@ -154,13 +154,7 @@ impl Frame {
         predicate: Predicate,
     ) -> Result<Frame> {
         self.push(PlanNode::Op(PartitionOp::KeepObjects(KeepObjectsSpec {
-            apply: ApplySpec {
-                function,
-                mode: BatchMode::Auto,
-                columns: self.columns.clone(),
-                bands: self.bands.clone(),
-                bad_values: self.bad_values,
-            },
+            apply: self.apply_spec(function, BatchMode::Auto),
             predicate,
         })))
     }
@@ -375,13 +369,20 @@ impl Frame {
         function: Arc<dyn LightcurveFunction>,
         mode: BatchMode,
     ) -> Result<Frame> {
-        self.push(PlanNode::Op(PartitionOp::Apply(ApplySpec {
+        self.push(PlanNode::Op(PartitionOp::Apply(
+            self.apply_spec(function, mode),
+        )))
+    }
+
+    /// `function` over this frame's lightcurves: its roles, bands and bad-value policy.
+    fn apply_spec(&self, function: Arc<dyn LightcurveFunction>, mode: BatchMode) -> ApplySpec {
+        ApplySpec {
             function,
             mode,
             columns: self.columns.clone(),
             bands: self.bands.clone(),
             bad_values: self.bad_values,
-        })))
+        }
     }
 
     /// The column roles of the source.
@@ -562,30 +563,20 @@ impl Frame {
         path: impl AsRef<std::path::Path>,
         if_exists: IfExists,
     ) -> Result<u64> {
-        let stream = self.compute_stream()?;
+        let mut stream = self.compute_stream()?;
         let schema = stream.schema();
-        let mut rows = 0u64;
-        let counted = stream.inspect(|b| {
-            if let Ok(b) = b {
-                rows += b.num_rows() as u64;
-            }
-        });
-        write_parquet_stream(path, &schema, counted, if_exists)?;
-        Ok(rows)
+        write_parquet_stream(path, &schema, &mut stream, if_exists)?;
+        // The stream counts the rows it hands out.
+        Ok(stream.metrics().rows_out)
     }
 
     /// [`Frame::write_parquet`] as CSV (see [`write_csv_stream`](crate::io::write_csv_stream)).
     pub fn write_csv(&self, path: impl AsRef<std::path::Path>, if_exists: IfExists) -> Result<u64> {
-        let stream = self.compute_stream()?;
+        let mut stream = self.compute_stream()?;
         let schema = stream.schema();
-        let mut rows = 0u64;
-        let counted = stream.inspect(|b| {
-            if let Ok(b) = b {
-                rows += b.num_rows() as u64;
-            }
-        });
-        write_csv_stream(path, &schema, counted, if_exists)?;
-        Ok(rows)
+        write_csv_stream(path, &schema, &mut stream, if_exists)?;
+        // The stream counts the rows it hands out.
+        Ok(stream.metrics().rows_out)
     }
 
     fn physical(&self) -> Result<PhysicalPlan> {

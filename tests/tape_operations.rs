@@ -19,13 +19,40 @@ fn ensemble(partitioning: Partitioning) -> Ensemble {
 }
 
 fn objects(b: &RecordBatch) -> BTreeSet<i64> {
-    b.column_by_name("ps1_objid")
+    ids_in(b, "ps1_objid")
+}
+
+/// The distinct ids of column `id`.
+fn ids_in(b: &RecordBatch, id: &str) -> BTreeSet<i64> {
+    b.column_by_name(id)
         .unwrap()
         .as_primitive::<Int64Type>()
         .values()
         .iter()
         .copied()
         .collect()
+}
+
+/// Generated objects with rows shuffled and scattered over 3 files.
+fn scattered(objects: usize, observations: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = lsstseries::io::generate::GeneratorConfig {
+        objects,
+        observations,
+        files: 3,
+        shuffle_rows: true,
+        scatter: true,
+        ..Default::default()
+    };
+    lsstseries::io::generate::generate(&cfg, dir.path()).unwrap();
+    dir
+}
+
+/// An ensemble on generated data (`ColumnMap::generated()`), cut as `cut`.
+fn open_generated(dir: &std::path::Path, cut: Partitioning) -> Ensemble {
+    let mut ens = Ensemble::builder().n_workers(2).build().unwrap();
+    ens.from_parquet(dir, ColumnMap::generated(), cut).unwrap();
+    ens
 }
 
 fn cuts() -> Vec<Partitioning> {
@@ -178,9 +205,7 @@ fn convert_flux_to_mag_then_use_magnitudes_as_the_flux() {
         ..GeneratorConfig::default()
     };
     generate(&cfg, &data).unwrap();
-    let mut ens = Ensemble::builder().n_workers(2).build().unwrap();
-    ens.from_parquet(&data, ColumnMap::generated(), Partitioning::Count(5))
-        .unwrap();
+    let ens = open_generated(&data, Partitioning::Count(5));
     let mags = ens
         .source()
         .unwrap()
@@ -307,26 +332,14 @@ fn assign_and_coalesce() {
 /// the partitioning; another seed picks others.
 #[test]
 fn sample_is_reproducible_and_keeps_whole_objects() {
-    use lsstseries::io::generate::{generate, GeneratorConfig};
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = GeneratorConfig {
-        objects: 2000,
-        observations: 5,
-        files: 3,
-        shuffle_rows: true,
-        scatter: true,
-        ..GeneratorConfig::default()
-    };
-    generate(&cfg, dir.path()).unwrap();
+    let dir = scattered(2000, 5);
     let mut picks = Vec::new();
     for cut in [
         Partitioning::RowGroups,
         Partitioning::Count(17),
         Partitioning::Rows(333),
     ] {
-        let mut ens = Ensemble::builder().n_workers(2).build().unwrap();
-        ens.from_parquet(dir.path(), ColumnMap::generated(), cut)
-            .unwrap();
+        let ens = open_generated(dir.path(), cut);
         let b = ens
             .source()
             .unwrap()
@@ -334,12 +347,7 @@ fn sample_is_reproducible_and_keeps_whole_objects() {
             .unwrap()
             .compute()
             .unwrap();
-        let ids = b
-            .column_by_name("id")
-            .unwrap()
-            .as_primitive::<Int64Type>()
-            .clone();
-        let kept: BTreeSet<i64> = ids.values().iter().copied().collect();
+        let kept = ids_in(&b, "id");
         // Whole objects: 5 rows each.
         assert_eq!(b.num_rows(), kept.len() * 5);
         picks.push(kept);
@@ -350,7 +358,7 @@ fn sample_is_reproducible_and_keeps_whole_objects() {
             .unwrap()
             .compute()
             .unwrap();
-        assert_ne!(objects_of(&other), picks[0]);
+        assert_ne!(ids_in(&other, "id"), picks[0]);
         assert!(ens.source().unwrap().sample(1.5, 1).is_err());
         assert_eq!(
             ens.source()
@@ -369,40 +377,18 @@ fn sample_is_reproducible_and_keeps_whole_objects() {
     assert!((400..=600).contains(&n), "{n}");
 }
 
-fn objects_of(b: &RecordBatch) -> BTreeSet<i64> {
-    b.column_by_name("id")
-        .unwrap()
-        .as_primitive::<Int64Type>()
-        .values()
-        .iter()
-        .copied()
-        .collect()
-}
-
 /// `sort_lightcurves` orders rows by id, then time, whatever the layout and the cut.
 #[test]
 fn sort_lightcurves_orders_by_id_then_time() {
     use arrow::datatypes::Float64Type;
-    use lsstseries::io::generate::{generate, GeneratorConfig};
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = GeneratorConfig {
-        objects: 40,
-        observations: 30,
-        files: 3,
-        shuffle_rows: true,
-        scatter: true,
-        ..GeneratorConfig::default()
-    };
-    generate(&cfg, dir.path()).unwrap();
+    let dir = scattered(40, 30);
     let mut results = Vec::new();
     for cut in [
         Partitioning::RowGroups,
         Partitioning::Count(9),
         Partitioning::Rows(77),
     ] {
-        let mut ens = Ensemble::builder().n_workers(2).build().unwrap();
-        ens.from_parquet(dir.path(), ColumnMap::generated(), cut)
-            .unwrap();
+        let ens = open_generated(dir.path(), cut);
         let b = ens
             .source()
             .unwrap()

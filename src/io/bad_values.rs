@@ -198,13 +198,26 @@ pub(crate) fn screen(columns: &[Screened<'_>]) -> (Option<Vec<bool>>, BadValueCo
     let mut keep = vec![true; n];
     for c in columns {
         let v = c.array.values();
+        // Counted per reason here, and keyed by column name once per column.
+        let mut per_reason = [0u64; 4];
         for (i, k) in keep.iter_mut().enumerate() {
             if let Some(reason) = BadReason::of(v[i], c.array.is_null(i), c.role) {
                 *k = false;
+                per_reason[reason as usize] += 1;
+            }
+        }
+        let reasons = [
+            BadReason::Null,
+            BadReason::NaN,
+            BadReason::Inf,
+            BadReason::NonPositiveErr,
+        ];
+        for (reason, n) in reasons.into_iter().zip(per_reason) {
+            if n > 0 {
                 *counts
                     .values
                     .entry((c.name.to_string(), reason))
-                    .or_insert(0) += 1;
+                    .or_insert(0) += n;
             }
         }
     }

@@ -47,8 +47,7 @@ pub fn write_csv_with(
     batch: &RecordBatch,
     if_exists: IfExists,
 ) -> Result<()> {
-    let path = path.as_ref();
-    write_atomically(path, if_exists, |file| write_csv_to(path, file, batch))
+    write_csv_stream(path, &batch.schema(), [Ok(batch.clone())], if_exists)
 }
 
 /// Writes a stream of batches (all of `schema`, e.g. those of `Frame::compute_stream`) as
@@ -94,13 +93,6 @@ pub fn write_parquet_stream(
         w.close().map_err(io)?;
         Ok(())
     })
-}
-
-fn write_csv_to(path: &Path, file: &File, batch: &RecordBatch) -> Result<()> {
-    let mut w = BufWriter::new(file);
-    write_csv_header(path, &mut w, &batch.schema())?;
-    write_csv_rows(path, &mut w, batch)?;
-    w.flush().map_err(|e| Error::io(path, e))
 }
 
 fn write_csv_header(path: &Path, w: &mut impl Write, schema: &Schema) -> Result<()> {

@@ -295,7 +295,7 @@ impl PhysicalPlan {
     ) -> Result<(ResultStream, RunMetrics)> {
         let (ctx, mut metrics) = self.run(executor, cancel)?;
         let ctx = Arc::new(ctx);
-        let stream = match &self.aggregate {
+        let mut stream = match &self.aggregate {
             Some(a) => {
                 let (result, dropped) = a.call_counted(&ctx.results.take_batch(&ctx)?)?;
                 metrics.bad_values.add(&dropped);
@@ -306,7 +306,6 @@ impl PhysicalPlan {
             None => ctx.results.take_stream(ctx.clone())?,
         };
         ctx.finish(&mut metrics);
-        let mut stream = stream;
         stream.set_metrics(RunMetrics {
             rows_out: 0,
             ..metrics.clone()

@@ -705,17 +705,7 @@ impl Expr {
                     .map_err(|e| self.err(e))
             }),
             Expr::IsNan(a) => a.eval(batch)?.map(|x| {
-                let out: BooleanArray = match x.as_primitive_opt::<Float64Type>() {
-                    Some(f) => f.iter().map(|v| Some(v.is_some_and(f64::is_nan))).collect(),
-                    None => match cast(x, &DataType::Float64) {
-                        Ok(f) if x.data_type().is_floating() => f
-                            .as_primitive::<Float64Type>()
-                            .iter()
-                            .map(|v| Some(v.is_some_and(f64::is_nan)))
-                            .collect(),
-                        _ => BooleanArray::from(vec![false; x.len()]),
-                    },
-                };
+                let out: BooleanArray = nan_rows(x).into_iter().map(Some).collect();
                 Ok(Arc::new(out) as ArrayRef)
             }),
         }
@@ -811,19 +801,12 @@ impl Expr {
 
     fn call(&self, func: Func, items: &[Expr], batch: &RecordBatch) -> Result<Value> {
         let rows = batch.num_rows();
-        let valid = |e: &Expr| -> Result<Vec<bool>> {
-            let v = (!Expr::IsNull(Box::new(e.clone()))).and(!Expr::IsNan(Box::new(e.clone())));
-            Ok(v.evaluate_array(batch)?
-                .as_boolean()
-                .iter()
-                .map(|x| x == Some(true))
-                .collect())
-        };
         match func {
             Func::CountValid => {
                 let mut count = vec![0i64; rows];
                 for e in items {
-                    for (c, ok) in count.iter_mut().zip(valid(e)?) {
+                    let values = e.evaluate_array(batch)?;
+                    for (c, ok) in count.iter_mut().zip(valid_rows(&values)) {
                         *c += i64::from(ok);
                     }
                 }
@@ -840,13 +823,13 @@ impl Expr {
                 let mut pick: Vec<Option<usize>> = vec![None; rows];
                 let mut arrays = Vec::with_capacity(items.len());
                 for (k, e) in items.iter().enumerate() {
-                    for (p, ok) in pick.iter_mut().zip(valid(e)?) {
+                    let values = e.evaluate_array(batch)?;
+                    for (p, ok) in pick.iter_mut().zip(valid_rows(&values)) {
                         if p.is_none() && ok {
                             *p = Some(k);
                         }
                     }
-                    let a = cast(&e.evaluate_array(batch)?, &target).map_err(|er| self.err(er))?;
-                    arrays.push(a);
+                    arrays.push(cast(&values, &target).map_err(|er| self.err(er))?);
                 }
                 let refs: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
                 let nulls = arrow::array::new_null_array(&target, 1);
@@ -936,6 +919,30 @@ impl Expr {
             Expr::Column(_) | Expr::Literal(_) | Expr::Call(..) => 8,
         }
     }
+}
+
+/// Which values are a float NaN (false for nulls and for non-float arrays).
+fn nan_rows(x: &ArrayRef) -> Vec<bool> {
+    let is_nan = |f: &arrow::array::Float64Array| -> Vec<bool> {
+        f.iter().map(|v| v.is_some_and(f64::is_nan)).collect()
+    };
+    match x.as_primitive_opt::<Float64Type>() {
+        Some(f) => is_nan(f),
+        None if x.data_type().is_floating() => match cast(x, &DataType::Float64) {
+            Ok(f) => is_nan(f.as_primitive::<Float64Type>()),
+            Err(_) => vec![false; x.len()],
+        },
+        None => vec![false; x.len()],
+    }
+}
+
+/// Which values are present: neither null nor NaN.
+fn valid_rows(x: &ArrayRef) -> Vec<bool> {
+    nan_rows(x)
+        .into_iter()
+        .enumerate()
+        .map(|(i, nan)| !nan && x.is_valid(i))
+        .collect()
 }
 
 fn both_scalar(l: &Value, r: &Value, out: ArrayRef) -> Value {
