@@ -168,29 +168,33 @@ impl TaskReservation<'_> {
     }
 
     /// Sets the reservation to `bytes` (the task's live batches). Growing past the limit
-    /// fails with [`Error::MemoryLimit`]; `make_room` is called once first, so buffers can
-    /// spill to let the task go on (its error, e.g. a full disk, is returned as is).
-    pub fn resize(&mut self, bytes: usize, make_room: impl FnOnce() -> Result<()>) -> Result<()> {
+    /// fails with [`Error::MemoryLimit`]; `make_room` is called first, so buffers can spill
+    /// to let the task go on (its error, e.g. a full disk, is returned as is).
+    pub fn resize(&mut self, bytes: usize, make_room: impl Fn() -> Result<()>) -> Result<()> {
         if bytes <= self.bytes {
             self.pool.release(self.bytes - bytes, true);
             self.bytes = bytes;
             return Ok(());
         }
         let extra = bytes - self.bytes;
-        if self.try_grow(extra) {
-            return Ok(());
+        loop {
+            if self.try_grow(extra) {
+                return Ok(());
+            }
+            make_room()?;
+            if self.try_grow(extra) || self.wait_to_grow(extra)? {
+                return Ok(());
+            }
+            // Only buffers (which can always spill) stood in the way: spill them again.
         }
-        make_room()?;
-        if self.try_grow(extra) {
-            return Ok(());
-        }
-        self.wait_to_grow(extra)
     }
 
     /// Waits for other tasks to release memory, while some task that is not itself waiting
-    /// holds memory (it will finish and release); when every other holder waits too, nobody
-    /// can release, and the task fails rather than deadlock.
-    fn wait_to_grow(&mut self, extra: usize) -> Result<()> {
+    /// holds memory (it will finish and release). `Ok(true)`: grown. `Ok(false)`: no task
+    /// can release, but buffers filled in since `make_room` and the task would fit without
+    /// them, so the caller spills again. When the tasks' own memory leaves no room and
+    /// every other holder waits too, the task fails rather than deadlock.
+    fn wait_to_grow(&mut self, extra: usize) -> Result<bool> {
         let limit = self.pool.limit.unwrap_or(usize::MAX);
         let mut u = self.pool.lock();
         u.waiting += self.bytes;
@@ -201,18 +205,21 @@ impl TaskReservation<'_> {
                 u.tasks += extra;
                 u.peak = u.peak.max(u.used);
                 self.bytes += extra;
-                return Ok(());
+                return Ok(true);
             }
             let others_running = u.tasks.saturating_sub(u.waiting) > 0;
             if !others_running {
                 u.waiting -= self.bytes;
-                let needed = self.bytes.saturating_add(extra);
+                let buffers_in_the_way = u.tasks.saturating_add(extra) <= limit;
                 drop(u);
                 // Someone may have stopped waiting and could proceed now.
                 self.pool.released.notify_all();
+                if buffers_in_the_way {
+                    return Ok(false);
+                }
                 return Err(Error::MemoryLimit {
                     operation: self.operation.clone(),
-                    needed,
+                    needed: self.bytes.saturating_add(extra),
                     limit,
                 });
             }
@@ -273,17 +280,39 @@ mod tests {
         let pool = MemoryPool::new(Some(100));
         let mut t = pool.admit_task(500, "scan of partition 3", false);
         assert_eq!(t.bytes(), 100);
-        let mut spilled = false;
+        let spilled = std::cell::Cell::new(false);
         let err = t
             .resize(500, || {
-                spilled = true;
+                spilled.set(true);
                 Ok(())
             })
             .unwrap_err();
-        assert!(spilled, "buffers are asked to make room first");
+        assert!(spilled.get(), "buffers are asked to make room first");
         assert!(err.to_string().contains("scan of partition 3"), "{err}");
         t.resize(10, || Ok(())).unwrap();
         assert_eq!(pool.used(), 10);
+    }
+
+    /// A buffer filled in by another task right after the buffers spilled does not fail a
+    /// task that fits without buffers: the buffers spill again.
+    #[test]
+    fn buffers_that_refill_are_spilled_again() {
+        let pool = MemoryPool::new(Some(100));
+        let mut t = pool.admit_task(50, "t", false);
+        assert!(pool.try_reserve_buffer(40));
+        let calls = std::cell::Cell::new(0);
+        t.resize(90, || {
+            calls.set(calls.get() + 1);
+            pool.release_buffer(40);
+            if calls.get() == 1 {
+                // A finishing task parks its result right away.
+                assert!(pool.try_reserve_buffer(40));
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(calls.get(), 2);
+        assert_eq!(pool.used(), 90);
     }
 
     #[test]
