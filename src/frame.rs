@@ -4,7 +4,7 @@
 use crate::analysis::structure_function::{self, SfOptions, StructureFunction};
 use crate::analysis::{FunctionRegistry, LightcurveFunction, ObjectColumns};
 use crate::error::{Error, Result};
-use crate::executor::{Cancellation, Executor};
+use crate::executor::{Cancellation, ComputeHandle, ComputePlan, Executor};
 use crate::explain;
 use crate::io::{
     write_csv_stream, write_parquet_stream, BadValues, ColumnMap, IdKey, IfExists, ObjectTable,
@@ -520,9 +520,77 @@ impl Frame {
     /// [`Error::MemoryLimit`]; [`Frame::compute_stream`] and [`Frame::write_parquet`] handle
     /// results of any size.
     pub fn compute_with_metrics(&self) -> Result<(RecordBatch, RunMetrics)> {
-        let physical = self.physical()?;
-        let (batch, metrics) = physical.execute_with(&self.executor, &self.cancel)?;
-        Ok((self.id_key.restore(batch, &self.columns.id)?, metrics))
+        let (batch, metrics, _) = self.run_analyzed()?;
+        Ok((batch, metrics))
+    }
+
+    /// Runs the plan and returns the optimized plan annotated per node with what the run
+    /// did: rows in and out, lightcurves, time, bytes read and shuffled, row groups
+    /// skipped, per-stage task durations, steals, peak memory (like DataFusion's
+    /// `EXPLAIN ANALYZE`). Timings vary between runs; [`explain::mask_varying`] hides them.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(4))?;
+    /// println!("{}", ens.batch_named("stetson_j")?.explain_analyze()?);
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn explain_analyze(&self) -> Result<String> {
+        Ok(self.explain_analyze_report()?.to_text())
+    }
+
+    /// [`Frame::explain_analyze`] as a structure; [`explain::AnalyzeReport::to_json`] gives
+    /// the JSON form (schema [`explain::ANALYZE_SCHEMA_VERSION`]).
+    pub fn explain_analyze_report(&self) -> Result<explain::AnalyzeReport> {
+        Ok(self.run_analyzed()?.2)
+    }
+
+    /// Runs the plan, reporting to the executor's monitor, and analyses the run.
+    fn run_analyzed(&self) -> Result<(RecordBatch, RunMetrics, explain::AnalyzeReport)> {
+        let (optimized, physical) = self.physical()?;
+        let compute = self.begin_compute(&optimized, &physical)?;
+        let run = physical
+            .execute_monitored(&self.executor, &self.cancel, Some(&compute))
+            .and_then(|(batch, metrics)| {
+                let report = explain::AnalyzeReport::new(&optimized, &physical, &metrics)?;
+                Ok((
+                    self.id_key.restore(batch, &self.columns.id)?,
+                    metrics,
+                    report,
+                ))
+            });
+        match &run {
+            Ok((_, _, report)) => compute.finish_ok(Some(report.to_text()), Some(report.to_json())),
+            Err(e) => compute.finish_err(&e.to_string()),
+        }
+        run
+    }
+
+    /// Registers a compute of `physical` with the executor's monitor.
+    fn begin_compute(
+        &self,
+        optimized: &OptimizedPlan,
+        physical: &PhysicalPlan,
+    ) -> Result<Arc<ComputeHandle>> {
+        let plan = &optimized.plan;
+        let label = plan
+            .chain()
+            .into_iter()
+            .map(|ix| plan.node(ix))
+            .find(|n| !matches!(n, PlanNode::Collect))
+            .map(|n| n.title())
+            .unwrap_or_default();
+        let explain = explain::explain_text(&self.collected()?, optimized, physical)?;
+        let stages = (0..physical.stages.len())
+            .map(|i| (physical.stage_label(i), physical.stages[i].tasks()))
+            .collect();
+        Ok(Arc::new(self.executor.monitor().begin(ComputePlan {
+            label,
+            explain,
+            dot: explain::explain_dot(optimized)?,
+            stages,
+        })))
     }
 
     /// Runs the plan and returns the result as an iterator of batches (up to
@@ -543,8 +611,21 @@ impl Frame {
     /// # Ok::<(), lsstseries::Error>(())
     /// ```
     pub fn compute_stream(&self) -> Result<ResultStream> {
-        let physical = self.physical()?;
-        let (stream, _) = physical.execute_stream(&self.executor, &self.cancel)?;
+        let (optimized, physical) = self.physical()?;
+        let compute = self.begin_compute(&optimized, &physical)?;
+        let run = physical.execute_stream_monitored(&self.executor, &self.cancel, Some(&compute));
+        // The stages are done here; the stream only merges what they left.
+        let stream = match run {
+            Ok((stream, metrics)) => {
+                let report = explain::AnalyzeReport::new(&optimized, &physical, &metrics)?;
+                compute.finish_ok(Some(report.to_text()), Some(report.to_json()));
+                stream
+            }
+            Err(e) => {
+                compute.finish_err(&e.to_string());
+                return Err(e);
+            }
+        };
         if self.id_key == IdKey::Int64 {
             return Ok(stream);
         }
@@ -579,8 +660,9 @@ impl Frame {
         Ok(stream.metrics().rows_out)
     }
 
-    fn physical(&self) -> Result<PhysicalPlan> {
+    fn physical(&self) -> Result<(OptimizedPlan, PhysicalPlan)> {
         let optimized = self.optimize()?;
-        PhysicalPlan::from_logical(&optimized.plan)
+        let physical = PhysicalPlan::from_logical(&optimized.plan)?;
+        Ok((optimized, physical))
     }
 }

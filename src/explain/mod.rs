@@ -1,6 +1,13 @@
 //! `explain()`: the plan as written, the optimized plan with the rules that fired and why,
 //! and the physical stages. Text (stable, snapshot-tested) and Graphviz DOT.
 
+mod analyze;
+
+pub use analyze::{
+    mask_varying, AnalyzeBadValues, AnalyzeNode, AnalyzeOp, AnalyzeReport, AnalyzeStage,
+    ANALYZE_SCHEMA_VERSION, VARYING_KEYS,
+};
+
 use crate::error::Result;
 use crate::format::thousands;
 use crate::io::ParquetSource;
