@@ -45,6 +45,28 @@ Examples:
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
+    /// Never draw the progress bar (it is drawn only when standard error is a terminal)
+    #[arg(long, global = true)]
+    pub(crate) no_progress: bool,
+    /// Structured logs on standard error: spans per stage and task (error, warn, info,
+    /// debug, trace)
+    #[arg(long, global = true, value_name = "LEVEL", value_enum)]
+    pub(crate) log: Option<LogLevel>,
+}
+
+/// A `--log` level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogLevel {
+    /// Errors only.
+    Error,
+    /// Warnings and errors.
+    Warn,
+    /// Stages.
+    Info,
+    /// Stages and tasks.
+    Debug,
+    /// Everything.
+    Trace,
 }
 
 #[derive(Subcommand)]
@@ -74,8 +96,18 @@ pub(crate) enum Command {
         #[arg(value_name = "PATH", required = true)]
         paths: Vec<PathBuf>,
         /// Print the plan as Graphviz dot instead
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["analyze", "svg"])]
         dot: bool,
+        /// Write the plan as an SVG picture to FILE (needs Graphviz's `dot` on PATH)
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// Run the plan and print it annotated per node: rows, lightcurves, time, bytes read
+        /// and shuffled, task durations, steals, peak memory
+        #[arg(long)]
+        analyze: bool,
+        /// With --analyze: print JSON (schema_version 1) instead of text
+        #[arg(long, requires = "analyze")]
+        json: bool,
         #[command(flatten)]
         mode: ModeArgs,
         #[command(flatten)]
