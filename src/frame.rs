@@ -483,6 +483,11 @@ impl Frame {
         explain::explain_dot(&self.optimize()?)
     }
 
+    /// The physical plan (stages, their steps, exchanges) as Graphviz DOT.
+    pub fn explain_dot_physical(&self) -> Result<String> {
+        Ok(explain::explain_dot_physical(&self.physical()?.1))
+    }
+
     /// Warnings the optimizer raised (e.g. per-partition results on split lightcurves).
     pub fn warnings(&self) -> Result<Vec<String>> {
         Ok(self.optimize()?.warnings())

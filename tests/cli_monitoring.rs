@@ -188,3 +188,30 @@ fn progress_bar_draws_on_a_terminal_only() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn dot_draws_the_logical_or_the_physical_plan() {
+    let base = [
+        "explain",
+        "stetson_j",
+        TAPE,
+        "--columns",
+        "tape",
+        "--mode",
+        "grouped",
+        "--dot",
+    ];
+    let logical = lsstseries(&base);
+    assert!(logical.status.success(), "{}", text(&logical.stderr));
+    assert!(text(&logical.stdout).starts_with("digraph plan {"));
+    let mut args = base.to_vec();
+    args.extend(["--plan", "physical"]);
+    let physical = lsstseries(&args);
+    assert!(physical.status.success(), "{}", text(&physical.stderr));
+    let dot = text(&physical.stdout);
+    assert!(dot.starts_with("digraph physical {"), "{dot}");
+    assert!(
+        dot.contains("cluster_s1") && dot.contains("exchange by id"),
+        "{dot}"
+    );
+}

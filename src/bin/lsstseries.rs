@@ -6,7 +6,7 @@ mod args;
 #[path = "lsstseries/progress.rs"]
 mod progress;
 
-use args::{Cli, Command, LogLevel, OutArgs, SourceArgs};
+use args::{Cli, Command, DotPlan, LogLevel, OutArgs, SourceArgs};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
 use lsstseries::format::human_bytes;
@@ -289,6 +289,7 @@ fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
             paths,
             dot,
             svg,
+            plan,
             analyze,
             json,
             mode,
@@ -297,12 +298,16 @@ fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
             let ens = source.open(&paths)?;
             note_skipped(&ens)?;
             let frame = ens.batch_named_with(&function, mode.mode)?;
+            let picture = || match plan {
+                DotPlan::Logical => frame.explain_dot(),
+                DotPlan::Physical => frame.explain_dot_physical(),
+            };
             if let Some(path) = &svg {
-                write_svg(&frame.explain_dot()?, path)?;
+                write_svg(&picture()?, path)?;
                 note!("plan picture -> {}", path.display());
             }
             if dot {
-                print_out(frame.explain_dot()?)?;
+                print_out(picture()?)?;
             } else if analyze {
                 let _progress = Progress::start(ens.executor().monitor().clone(), show_progress);
                 let report = source.cancellable(frame).explain_analyze_report()?;

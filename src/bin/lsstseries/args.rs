@@ -54,6 +54,15 @@ pub(crate) struct Cli {
     pub(crate) log: Option<LogLevel>,
 }
 
+/// Which plan `explain --dot/--svg` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum DotPlan {
+    /// The optimized logical plan: nodes and their data-movement edges.
+    Logical,
+    /// The physical plan: stages, their steps, exchanges.
+    Physical,
+}
+
 /// A `--log` level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum LogLevel {
@@ -96,11 +105,15 @@ pub(crate) enum Command {
         #[arg(value_name = "PATH", required = true)]
         paths: Vec<PathBuf>,
         /// Print the plan as Graphviz dot instead
-        #[arg(long, conflicts_with_all = ["analyze", "svg"])]
+        #[arg(long, conflicts_with_all = ["analyze"])]
         dot: bool,
         /// Write the plan as an SVG picture to FILE (needs Graphviz's `dot` on PATH)
         #[arg(long, value_name = "FILE")]
         svg: Option<PathBuf>,
+        /// Which plan --dot and --svg draw: the optimized logical plan, or the physical
+        /// stages
+        #[arg(long, value_name = "PLAN", value_enum, default_value_t = DotPlan::Logical)]
+        plan: DotPlan,
         /// Run the plan and print it annotated per node: rows, lightcurves, time, bytes read
         /// and shuffled, task durations, steals, peak memory
         #[arg(long)]
