@@ -328,6 +328,113 @@ impl Ensemble {
         })
     }
 
+    /// Whether the source's ids never decrease in file order (TAPE's `check_sorted`). Known
+    /// from opening when the id column was read; otherwise the id column is read now, a
+    /// pool's width of partitions at a time.
+    pub fn check_sorted(&self) -> Result<bool> {
+        let source = self.source_table()?;
+        if let Some(sorted) = source.sorted {
+            return Ok(sorted);
+        }
+        let mut last = i64::MIN;
+        let mut sorted = true;
+        self.each_id_partition(|ids| {
+            for &id in ids {
+                if id < last {
+                    sorted = false;
+                    return false;
+                }
+                last = id;
+            }
+            true
+        })?;
+        Ok(sorted)
+    }
+
+    /// Whether every lightcurve lies inside one partition of the source as it is cut
+    /// (TAPE's `check_lightcurve_cohesion`; `false` means per-partition results would
+    /// split lightcurves). Answered from the partitions' id ranges when they are disjoint;
+    /// otherwise the id column is read, partition by partition, remembering one partition
+    /// per id.
+    pub fn check_lightcurve_cohesion(&self) -> Result<bool> {
+        let source = self.source_table()?;
+        let ranges: Option<Vec<_>> = source.partitions.iter().map(|p| p.id_range).collect();
+        if let Some(mut ranges) = ranges {
+            ranges.sort_by_key(|r| r.min);
+            if ranges.windows(2).all(|w| w[0].max < w[1].min) {
+                return Ok(true);
+            }
+        }
+        let mut owner: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+        let mut partition = 0;
+        let mut whole = true;
+        self.each_id_partition(|ids| {
+            for &id in ids {
+                if *owner.entry(id).or_insert(partition) != partition {
+                    whole = false;
+                    return false;
+                }
+            }
+            partition += 1;
+            true
+        })?;
+        Ok(whole)
+    }
+
+    /// Hands the id keys of each source partition, in order, to `keep_going`.
+    fn each_id_partition(&self, mut keep_going: impl FnMut(&[i64]) -> bool) -> Result<()> {
+        let source = self.source_table()?;
+        let frame = self.source()?.select(&[source.columns.id.as_str()])?;
+        let (_, physical) = frame.physical()?;
+        let mut mistyped = None;
+        frame.each_partition(&physical, false, |batch| {
+            match batch.column(0).as_primitive_opt::<Int64Type>() {
+                Some(ids) => keep_going(ids.values()),
+                None => {
+                    mistyped = Some(batch.column(0).data_type().clone());
+                    false
+                }
+            }
+        })?;
+        match mistyped {
+            // Decoding makes every id an Int64 key; anything else is a bug, not a verdict.
+            Some(t) => Err(Error::InvalidData(format!(
+                "id column '{}' decoded as {t}, not the Int64 key",
+                source.columns.id
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// TAPE's `find_day_gap_offset`: the middle of the longest run of hours of the day in
+    /// which the source has no observation, as a fraction of a day (`-1.0` if every hour
+    /// has one) — an offset for `bin_sources(1.0, offset)` that does not cut nights. Eager;
+    /// reads the time column once.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(4))?;
+    /// assert_eq!(ens.find_day_gap_offset()?, 0.7916666666666666);
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn find_day_gap_offset(&self) -> Result<f64> {
+        let source = self.source_table()?;
+        let frame = self.source()?.select(&[source.columns.time.as_str()])?;
+        let (_, physical) = frame.physical()?;
+        let mut counts = [0u64; 24];
+        frame.each_partition(&physical, false, |batch| {
+            if let Some(t) = batch
+                .column(0)
+                .as_primitive_opt::<arrow::datatypes::Float64Type>()
+            {
+                crate::analysis::day_gap::add_hours(t.iter().flatten(), &mut counts);
+            }
+            true
+        })?;
+        Ok(crate::analysis::day_gap::day_gap_offset(&counts))
+    }
+
     /// Closes the executor if this ensemble created it; a shared executor stays open.
     pub fn close(self) {
         if self.owns_executor {

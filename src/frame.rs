@@ -665,7 +665,108 @@ impl Frame {
         Ok(stream.metrics().rows_out)
     }
 
-    fn physical(&self) -> Result<(OptimizedPlan, PhysicalPlan)> {
+    /// The first `n` rows of the frame: rows of the first partitions that have any, in
+    /// partition order and, inside a partition, as stored (TAPE's `head`). Eager; only as
+    /// many partitions as needed are read, a pool's width at a time. A plan that must see
+    /// every row first (a shuffle or an aggregate) is computed whole, then cut.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(8))?;
+    /// let first = ens.source()?.head(5)?;
+    /// assert_eq!(first.num_rows(), 5);
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn head(&self, n: usize) -> Result<RecordBatch> {
+        self.ends(n, false)
+    }
+
+    /// The last `n` rows (see [`Frame::head`]): rows of the last partitions that have any.
+    pub fn tail(&self, n: usize) -> Result<RecordBatch> {
+        self.ends(n, true)
+    }
+
+    fn ends(&self, n: usize, from_end: bool) -> Result<RecordBatch> {
+        let (_, physical) = self.physical()?;
+        let schema = self
+            .id_key
+            .restore(
+                RecordBatch::new_empty(physical.schema.clone()),
+                &self.columns.id,
+            )?
+            .schema();
+        if n == 0 {
+            return Ok(RecordBatch::new_empty(schema));
+        }
+        let whole = physical.stages.len() != 1 || physical.aggregate.is_some();
+        let mut kept: Vec<RecordBatch> = Vec::new();
+        if whole {
+            kept.push(self.compute()?);
+        } else {
+            let mut rows = 0;
+            self.each_partition(&physical, from_end, |batch| {
+                rows += batch.num_rows();
+                kept.push(batch);
+                rows < n
+            })?;
+            if from_end {
+                kept.reverse();
+            }
+            kept = kept
+                .into_iter()
+                .map(|b| self.id_key.restore(b, &self.columns.id))
+                .collect::<Result<_>>()?;
+        }
+        let all = arrow::compute::concat_batches(&schema, &kept)
+            .map_err(|e| Error::arrow("gathering head/tail rows", e))?;
+        let take = n.min(all.num_rows());
+        let start = if from_end { all.num_rows() - take } else { 0 };
+        Ok(all.slice(start, take))
+    }
+
+    /// Runs a one-stage `physical` plan partition by partition (a pool's width at a time,
+    /// in partition order or from the end), handing each output to `keep_going` until it
+    /// returns false.
+    pub(crate) fn each_partition(
+        &self,
+        physical: &PhysicalPlan,
+        from_end: bool,
+        mut keep_going: impl FnMut(RecordBatch) -> bool,
+    ) -> Result<()> {
+        let tasks = physical.stages.first().map_or(0, |s| s.tasks());
+        let mut order: Vec<usize> = (0..tasks).collect();
+        if from_end {
+            order.reverse();
+        }
+        let width = self.executor.config().total_threads().max(1);
+        for chunk in order.chunks(width) {
+            for batch in physical.execute_partitions(&self.executor, &self.cancel, chunk)? {
+                if !keep_going(batch) {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The rows of one object, by id, in time order (TAPE's `to_lightcurve`). Eager; the
+    /// id filter is pushed into the scan, so row groups that cannot hold the id are skipped.
+    pub fn to_lightcurve(&self, id: i64) -> Result<RecordBatch> {
+        let rows = self
+            .filter(crate::plan::col(&self.columns.id).eq(id))?
+            .sort_lightcurves()?
+            .compute()?;
+        if rows.num_rows() == 0 {
+            return Err(Error::InvalidArgument(format!(
+                "no rows with {} = {id}",
+                self.columns.id
+            )));
+        }
+        Ok(rows)
+    }
+
+    pub(crate) fn physical(&self) -> Result<(OptimizedPlan, PhysicalPlan)> {
         let optimized = self.optimize()?;
         let physical = PhysicalPlan::from_logical(&optimized.plan)?;
         Ok((optimized, physical))

@@ -2,6 +2,7 @@
 //! functions (one module each), and the [`FunctionRegistry`] that names them.
 
 mod bin_sources;
+pub mod day_gap;
 pub mod features;
 mod function;
 mod nobs;

@@ -12,7 +12,7 @@ use clap::{CommandFactory, Parser};
 use lsstseries::format::human_bytes;
 use lsstseries::io::generate::generate;
 use lsstseries::io::{
-    write_csv_stream, write_parquet_stream, IfExists, SourceOptions, SourcePaths,
+    csv_text, write_csv_stream, write_parquet_stream, IfExists, SourceOptions, SourcePaths,
 };
 use lsstseries::{
     Cancellation, Ensemble, Error, Frame, FunctionRegistry, ResultStream, RunMetrics,
@@ -416,6 +416,38 @@ fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
             );
             note_bad_values(result.metrics());
             note_memory(&source, result.metrics());
+        }
+        Command::Head {
+            paths,
+            rows,
+            tail,
+            select,
+            source,
+        } => {
+            let ens = source.open(&paths)?;
+            note_skipped(&ens)?;
+            let mut frame = ens.source()?;
+            if let Some(q) = &select.query {
+                frame = frame.query(q)?;
+            }
+            if let Some(q) = &select.query_objects {
+                frame = frame.query_objects(q)?;
+            }
+            if let Some(n) = select.prune {
+                frame = frame.prune(n)?;
+            }
+            let frame = source.cancellable(frame);
+            let batch = if tail {
+                frame.tail(rows)?
+            } else {
+                frame.head(rows)?
+            };
+            print_out(csv_text(&batch)?)?;
+        }
+        Command::DayGapOffset { paths, source } => {
+            let ens = source.open(&paths)?;
+            note_skipped(&ens)?;
+            print_out(format!("{}\n", ens.find_day_gap_offset()?))?;
         }
         Command::Generate(a) => {
             let cfg = a.config();

@@ -71,6 +71,15 @@ pub fn write_csv_stream(
     })
 }
 
+/// `batch` as CSV text with a header, as [`write_csv_with`] writes it (for printing).
+pub fn csv_text(batch: &RecordBatch) -> Result<String> {
+    let place = Path::new("(text)");
+    let mut out = Vec::new();
+    write_csv_header(place, &mut out, &batch.schema())?;
+    write_csv_rows(place, &mut out, batch)?;
+    String::from_utf8(out).map_err(|e| Error::InvalidData(format!("CSV text: {e}")))
+}
+
 /// Writes a stream of batches as one Parquet file (zstd), batch by batch; the file appears
 /// whole or not at all.
 pub fn write_parquet_stream(

@@ -418,6 +418,88 @@ impl PhysicalPlan {
         Ok((stream, metrics))
     }
 
+    /// Runs only the partitions `indices` of a plan with one stage and no aggregate (no
+    /// shuffle: each partition's output is final) and returns their outputs in the order
+    /// given, rows as the partition holds them. What `head`, `tail` and the eager checks
+    /// read, so they decode only the partitions they need.
+    pub fn execute_partitions(
+        &self,
+        executor: &Executor,
+        cancel: &Cancellation,
+        indices: &[usize],
+    ) -> Result<Vec<RecordBatch>> {
+        let [stage] = self.stages.as_slice() else {
+            return Err(Error::PlanCheck {
+                node: "partitions".into(),
+                message: format!(
+                    "reading single partitions needs a plan of one stage, not {}",
+                    self.stages.len()
+                ),
+            });
+        };
+        if self.aggregate.is_some() {
+            return Err(Error::PlanCheck {
+                node: "partitions".into(),
+                message: "an aggregate needs every partition".into(),
+            });
+        }
+        if let Some(&bad) = indices.iter().find(|&&i| i >= stage.tasks()) {
+            return Err(Error::InvalidArgument(format!(
+                "partition {bad} does not exist (the plan has {})",
+                stage.tasks()
+            )));
+        }
+        let config = executor.config();
+        let ctx = Arc::new(RunContext {
+            pool: MemoryPool::new(config.memory_limit),
+            spill: SpillDir::new(config.spill_dir.as_deref()),
+            stores: Vec::new(),
+            results: ResultStore::new(0, stage.output_schema(), None),
+            cancel: cancel.clone(),
+        });
+        let label = Arc::new(self.stage_label(0));
+        let stage = Arc::new(stage.clone());
+        let tasks: Vec<_> = indices
+            .iter()
+            .map(|&i| {
+                let (stage, ctx, label) = (stage.clone(), ctx.clone(), label.clone());
+                move || -> Result<RecordBatch> {
+                    ctx.cancel.check()?;
+                    let estimate = match &stage.input {
+                        StageInput::Scan(scan) => scan_exec::estimated_bytes(scan, i),
+                        StageInput::Shuffle { .. } => 0,
+                    }
+                    .saturating_mul(2);
+                    let operation = format!("{label} on partition {i}");
+                    let attempt = |exclusive| {
+                        compute_partition(&stage, i, &ctx, estimate, &operation, exclusive)
+                    };
+                    let out = match attempt(false) {
+                        Err(Error::MemoryLimit { .. }) if ctx.pool.limit().is_some() => {
+                            attempt(true)?
+                        }
+                        other => other?,
+                    };
+                    Ok(out.batch)
+                }
+            })
+            .collect();
+        let mut out = Vec::with_capacity(indices.len());
+        for (r, &i) in executor.run(tasks)?.into_iter().zip(indices) {
+            match r {
+                Ok(batch) => out.push(batch?),
+                Err(message) => {
+                    return Err(Error::Task {
+                        operation: label.to_string(),
+                        partition: i,
+                        message,
+                    })
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Runs every stage; the last one's outputs wait in the context's result store.
     fn run(
         &self,

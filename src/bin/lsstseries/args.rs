@@ -159,6 +159,32 @@ pub(crate) enum Command {
         #[command(flatten)]
         source: SourceArgs,
     },
+    /// Print the first (or, with --tail, the last) rows of the source as CSV; reads only
+    /// the partitions it needs
+    Head {
+        /// Parquet files, directories (read recursively) or glob patterns (quoted or not)
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
+        /// Rows to print
+        #[arg(short = 'n', long = "rows", value_name = "N", default_value_t = 10)]
+        rows: usize,
+        /// The last rows instead of the first
+        #[arg(long)]
+        tail: bool,
+        #[command(flatten)]
+        select: SelectArgs,
+        #[command(flatten)]
+        source: SourceArgs,
+    },
+    /// Print TAPE's day-gap offset: the middle of the longest run of hours of the day
+    /// without observations, as a fraction of a day (-1 if none), for bin-sources --offset
+    DayGapOffset {
+        /// Parquet files, directories (read recursively) or glob patterns (quoted or not)
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        source: SourceArgs,
+    },
     /// Write a deterministic synthetic dataset (sinusoidal variables and constant stars)
     Generate(GenerateArgs),
     /// List the functions batch and explain accept
