@@ -7,14 +7,14 @@ use crate::executor::{Executor, ExecutorConfig, ExecutorInfo};
 use crate::format::{human_bytes, thousands};
 use crate::frame::Frame;
 use crate::io::{
-    id_keys, BadValues, ColumnMap, IdKey, IdRange, ObjectTable, ParquetSource, Partitioning,
-    SkipReason, SourceOptions, SourcePaths,
+    id_keys, BadValues, ColumnMap, IdKey, IdRange, IfExists, ObjectTable, ParquetSource,
+    Partitioning, SkipReason, SourceOptions, SourcePaths,
 };
 use crate::plan::{BatchMode, LogicalPlan, ScanNode};
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int64Type;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 /// Builds an [`Ensemble`] with a tailored or shared executor.
@@ -433,6 +433,115 @@ impl Ensemble {
             true
         })?;
         Ok(crate::analysis::day_gap::day_gap_offset(&counts))
+    }
+
+    /// Saves the ensemble to `dir` so that [`Ensemble::from_ensemble`] restores it: the
+    /// source rows as Parquet parts under `dir/source/` (one per partition, decoded types:
+    /// Int64 or UInt64 ids, Float64 values), the object file (copied byte for byte) under
+    /// `dir/object/`, and `dir/ensemble.json` with the column map, bands, bad-value policy
+    /// and partitioning. Each piece appears whole; `ensemble.json` is written last, so a
+    /// directory without it is not a saved ensemble. Returns the source rows written.
+    pub fn save_ensemble(&self, dir: impl AsRef<Path>, if_exists: IfExists) -> Result<u64> {
+        let dir = dir.as_ref();
+        let source = self.source_table()?;
+        let (_, rows) = self.source()?.to_parquet(dir.join("source"), if_exists)?;
+        let object = match &self.object_file {
+            Some(table) => {
+                let target = dir.join("object").join("object.parquet");
+                std::fs::create_dir_all(dir.join("object")).map_err(|e| Error::io(dir, e))?;
+                let bytes = std::fs::read(&table.path).map_err(|e| Error::io(&table.path, e))?;
+                crate::io::write_bytes_atomically(&target, &bytes, if_exists)?;
+                Some("object/object.parquet")
+            }
+            None => None,
+        };
+        let (kind, value) = match source.partitioning {
+            Partitioning::RowGroups => ("row_groups", None),
+            Partitioning::Files => ("files", None),
+            Partitioning::Bytes(n) => ("bytes", Some(n)),
+            Partitioning::Count(n) => ("count", Some(n)),
+            Partitioning::Rows(n) => ("rows", Some(n)),
+        };
+        let c = &source.columns;
+        let meta = serde_json::json!({
+            "format": "lsstseries-ensemble",
+            "version": 1,
+            "columns": {"id": c.id, "time": c.time, "flux": c.flux, "err": c.err, "band": c.band},
+            "bands": source.bands,
+            "bad_values": source.bad_values.name(),
+            "partitioning": {"kind": kind, "value": value},
+            "source": "source",
+            "object": object,
+            "rows": rows,
+        });
+        let text = serde_json::to_string_pretty(&meta)
+            .map_err(|e| Error::InvalidData(format!("ensemble metadata: {e}")))?;
+        crate::io::write_bytes_atomically(&dir.join("ensemble.json"), text.as_bytes(), if_exists)?;
+        Ok(rows)
+    }
+
+    /// Loads an ensemble saved by [`Ensemble::save_ensemble`] into this one: the source
+    /// with its column map, bands, bad-value policy and partitioning, and the object file.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(4))?;
+    /// ens.save_ensemble("/tmp/saved", IfExists::Replace)?;
+    /// let mut again = Ensemble::new()?;
+    /// again.from_ensemble("/tmp/saved")?;
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn from_ensemble(&mut self, dir: impl AsRef<Path>) -> Result<&mut Self> {
+        let dir = dir.as_ref();
+        let meta_path = dir.join("ensemble.json");
+        let text = std::fs::read_to_string(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
+        let bad = |what: &str| Error::InvalidData(format!("{}: {what}", meta_path.display()));
+        let meta: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(&format!("not JSON ({e})")))?;
+        if meta["format"] != "lsstseries-ensemble" || meta["version"] != 1 {
+            return Err(bad("not a saved ensemble of format version 1"));
+        }
+        let text_of = |v: &serde_json::Value, key: &str| -> Result<String> {
+            v[key]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| bad(&format!("'{key}' missing or not a string")))
+        };
+        let c = &meta["columns"];
+        let columns = ColumnMap::new(
+            text_of(c, "id")?,
+            text_of(c, "time")?,
+            text_of(c, "flux")?,
+            text_of(c, "err")?,
+            text_of(c, "band")?,
+        );
+        let value = meta["partitioning"]["value"].as_u64().map(|v| v as usize);
+        let need = |v: Option<usize>| v.ok_or_else(|| bad("partitioning value missing"));
+        let partitioning = match meta["partitioning"]["kind"].as_str() {
+            Some("row_groups") => Partitioning::RowGroups,
+            Some("files") => Partitioning::Files,
+            Some("bytes") => Partitioning::Bytes(need(value)?),
+            Some("count") => Partitioning::Count(need(value)?),
+            Some("rows") => Partitioning::Rows(need(value)?),
+            _ => return Err(bad("unknown partitioning kind")),
+        };
+        let bands = meta["bands"].as_array().map(|a| {
+            a.iter()
+                .filter_map(|b| b.as_str().map(str::to_string))
+                .collect()
+        });
+        let mut options = SourceOptions::new(columns, partitioning);
+        options.bands = bands;
+        options.bad_values = Some(text_of(&meta, "bad_values")?.parse()?);
+        self.from_parquet_with(
+            crate::io::SourcePaths::new([dir.join(text_of(&meta, "source")?)]),
+            options,
+        )?;
+        if let Some(object) = meta["object"].as_str() {
+            self.from_parquet_objects(dir.join(object))?;
+        }
+        Ok(self)
     }
 
     /// Closes the executor if this ensemble created it; a shared executor stays open.

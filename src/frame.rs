@@ -46,6 +46,9 @@ pub enum DropNa {
 
 /// A lazy computation over a source's partitions.
 ///
+/// Rows per part when [`Frame::to_parquet`] cuts an id-ordered result into files.
+pub const PART_ROWS: usize = 1 << 20;
+
 /// A frame carries its session (the executor and the function registry of the
 /// [`Ensemble`](crate::Ensemble) that made it), so a pipeline reads left to right:
 ///
@@ -748,6 +751,83 @@ impl Frame {
             }
         }
         Ok(())
+    }
+
+    /// Writes the frame as a directory of Parquet parts (`part-00000.parquet`, ...): one
+    /// per partition for a plan without a shuffle or aggregate (each partition's rows as
+    /// computed, a pool's width of partitions in memory at a time), else the id-ordered
+    /// result cut every [`PART_ROWS`] rows. The parts appear together or not at all (see
+    /// [`PartsWriter`](crate::io::PartsWriter)); an empty result writes one empty part, so
+    /// the directory still carries the schema. Returns the files and the rows written.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(4))?;
+    /// let (files, rows) = ens.source()?.query("psFlux > 0")?.to_parquet("/tmp/bright", IfExists::Replace)?;
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn to_parquet(
+        &self,
+        dir: impl AsRef<std::path::Path>,
+        if_exists: IfExists,
+    ) -> Result<(Vec<std::path::PathBuf>, u64)> {
+        let mut parts = crate::io::PartsWriter::new(dir, if_exists)?;
+        let (_, physical) = self.physical()?;
+        let schema = self.schema_restored(&physical)?;
+        if physical.stages.len() == 1 && physical.aggregate.is_none() {
+            let mut failed = None;
+            self.each_partition(&physical, false, |batch| {
+                if batch.num_rows() == 0 {
+                    return true;
+                }
+                let written = self
+                    .id_key
+                    .restore(batch, &self.columns.id)
+                    .and_then(|b| parts.write_part(&schema, [Ok(b)]));
+                match written {
+                    Ok(()) => true,
+                    Err(e) => {
+                        failed = Some(e);
+                        false
+                    }
+                }
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+        } else {
+            let mut stream = self.compute_stream()?.peekable();
+            while stream.peek().is_some() {
+                let mut rows = 0;
+                let chunk = std::iter::from_fn(|| {
+                    if rows >= PART_ROWS {
+                        return None;
+                    }
+                    let next = stream.next()?;
+                    if let Ok(b) = &next {
+                        rows += b.num_rows();
+                    }
+                    Some(next)
+                });
+                parts.write_part(&schema, chunk)?;
+            }
+        }
+        if parts.parts() == 0 {
+            parts.write_part(&schema, [Ok(RecordBatch::new_empty(schema.clone()))])?;
+        }
+        parts.finish()
+    }
+
+    /// The result schema as users see it (a `UInt64` source's ids restored).
+    fn schema_restored(&self, physical: &PhysicalPlan) -> Result<SchemaRef> {
+        Ok(self
+            .id_key
+            .restore(
+                RecordBatch::new_empty(physical.schema.clone()),
+                &self.columns.id,
+            )?
+            .schema())
     }
 
     /// The rows of one object, by id, in time order (TAPE's `to_lightcurve`). Eager; the

@@ -42,7 +42,7 @@ pub use error::{Error, Result};
 pub use executor::{
     Cancellation, Executor, ExecutorConfig, ExecutorInfo, ExecutorStatus, MemoryPool,
 };
-pub use frame::{DropNa, Frame, ZeroPoint};
+pub use frame::{DropNa, Frame, ZeroPoint, PART_ROWS};
 pub use io::{BadValueCounts, BadValues, ColumnMap, Partitioning, Role};
 pub use lightcurve::LightcurveView;
 pub use physical::{ResultStream, RunMetrics};

@@ -23,8 +23,8 @@ pub(crate) use id_key::keys as id_keys;
 pub use id_key::IdKey;
 pub use object_table::ObjectTable;
 pub use output::{
-    csv_text, source_batch, write_csv, write_csv_stream, write_csv_with, write_parquet,
-    write_parquet_stream, write_parquet_with, IfExists,
+    csv_text, part_name, source_batch, write_bytes_atomically, write_csv, write_csv_stream,
+    write_csv_with, write_parquet, write_parquet_stream, write_parquet_with, IfExists, PartsWriter,
 };
 pub use parquet_source::{ParquetSource, SourceFile, SourceOptions};
 pub use partitioning::{parse_size, PartitionSlice, Partitioning, MIN_SIZED_PARTITION_ROWS};
