@@ -8,7 +8,7 @@
 mod cancel;
 mod info;
 mod memory;
-mod monitor;
+pub mod monitor;
 
 pub use cancel::Cancellation;
 pub use info::{ExecutorInfo, ExecutorStatus};
