@@ -224,9 +224,99 @@ impl Ensemble {
             bands: Some(old.bands.clone()),
             bad_values: Some(old.bad_values),
         };
-        let source = ParquetSource::open(old.paths.clone(), options, &self.executor)?;
+        let mut source = ParquetSource::open(old.paths.clone(), options, &self.executor)?;
+        source.keep_alive = old.keep_alive.clone();
         self.source = Some(Arc::new(source));
         Ok(self)
+    }
+
+    /// Loads sources held in memory as Arrow record batches (all of one schema), like
+    /// [`Ensemble::from_parquet`] on a file: the same column checks, bands, bad-value policy
+    /// and partitioning. The batches are written once to a scratch Parquet directory
+    /// (zstd; under the executor's `spill_dir`, else the system's temporary directory),
+    /// which is removed when the last frame reading them is dropped, so memory holds only
+    /// the partitions in flight.
+    ///
+    /// ```no_run
+    /// use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+    /// use lsstseries::prelude::*;
+    /// use std::sync::Arc;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_source_dict(
+    ///     vec![
+    ///         ("id", Arc::new(Int64Array::from(vec![1, 1, 2, 2])) as ArrayRef),
+    ///         ("mjd", Arc::new(Float64Array::from(vec![1.0, 2.0, 1.0, 2.0]))),
+    ///         ("flux", Arc::new(Float64Array::from(vec![10.0, 11.0, 5.0, 5.5]))),
+    ///         ("flux_err", Arc::new(Float64Array::from(vec![0.1, 0.1, 0.2, 0.2]))),
+    ///         ("band", Arc::new(StringArray::from(vec!["g", "g", "r", "r"]))),
+    ///     ],
+    ///     ColumnMap::generated(),
+    ///     Partitioning::RowGroups,
+    /// )?;
+    /// assert_eq!(ens.batch_named("nobs")?.compute()?.num_rows(), 2);
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn from_batches(
+        &mut self,
+        batches: &[RecordBatch],
+        columns: ColumnMap,
+        partitioning: Partitioning,
+    ) -> Result<&mut Self> {
+        let first = batches.first().ok_or_else(|| {
+            Error::InvalidArgument("from_batches: no record batches given".into())
+        })?;
+        let schema = first.schema();
+        if let Some((i, b)) = batches
+            .iter()
+            .enumerate()
+            .find(|(_, b)| b.schema().fields() != schema.fields())
+        {
+            return Err(Error::InvalidArgument(format!(
+                "from_batches: batch {i} has columns {:?}, batch 0 has {:?}",
+                b.schema()
+                    .fields()
+                    .iter()
+                    .map(|f| (f.name(), f.data_type()))
+                    .collect::<Vec<_>>(),
+                schema
+                    .fields()
+                    .iter()
+                    .map(|f| (f.name(), f.data_type()))
+                    .collect::<Vec<_>>()
+            )));
+        }
+        let dir = Arc::new(crate::io::OwnedDir::create(
+            self.executor.config().spill_dir.as_deref(),
+        )?);
+        let mut parts = crate::io::PartsWriter::new(dir.path(), IfExists::Refuse)?;
+        for b in batches.iter().filter(|b| b.num_rows() > 0) {
+            parts.write_part(&schema, [Ok(b.clone())])?;
+        }
+        if parts.parts() == 0 {
+            parts.write_part(&schema, [Ok(first.clone())])?;
+        }
+        parts.finish()?;
+        let mut options = SourceOptions::new(columns, partitioning);
+        options.bad_values = Some(self.bad_values);
+        let mut source = ParquetSource::open(dir.path(), options, &self.executor)?;
+        source.keep_alive = Some(dir);
+        self.source = Some(Arc::new(source));
+        self.objects = OnceLock::new();
+        self.object_file = None;
+        Ok(self)
+    }
+
+    /// Loads sources given as named columns (TAPE's `from_source_dict`); see
+    /// [`Ensemble::from_batches`]. Columns must have equal lengths.
+    pub fn from_source_dict(
+        &mut self,
+        columns: Vec<(&str, arrow::array::ArrayRef)>,
+        map: ColumnMap,
+        partitioning: Partitioning,
+    ) -> Result<&mut Self> {
+        let batch = RecordBatch::try_from_iter(columns)
+            .map_err(|e| Error::InvalidArgument(format!("from_source_dict: {e}")))?;
+        self.from_batches(&[batch], map, partitioning)
     }
 
     /// Reads an object table file (one row per object, id in the source's id column) and

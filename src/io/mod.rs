@@ -10,6 +10,7 @@ mod id_key;
 mod id_scan;
 mod object_table;
 mod output;
+mod owned_dir;
 mod parquet_source;
 mod partitioning;
 mod schema_check;
@@ -26,6 +27,7 @@ pub use output::{
     csv_text, part_name, source_batch, write_bytes_atomically, write_csv, write_csv_stream,
     write_csv_with, write_parquet, write_parquet_stream, write_parquet_with, IfExists, PartsWriter,
 };
+pub use owned_dir::OwnedDir;
 pub use parquet_source::{ParquetSource, SourceFile, SourceOptions};
 pub use partitioning::{parse_size, PartitionSlice, Partitioning, MIN_SIZED_PARTITION_ROWS};
 pub use schema_check::band_type;

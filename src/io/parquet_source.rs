@@ -161,6 +161,9 @@ pub struct ParquetSource {
     /// The bad-value policy of this source (decoding rejects under `Reject`; functions
     /// drop or keep under the others).
     pub bad_values: BadValues,
+    /// A scratch directory holding the files, for data given from memory: removed when the
+    /// last frame reading this source is dropped.
+    pub keep_alive: Option<std::sync::Arc<super::OwnedDir>>,
 }
 
 impl ParquetSource {
@@ -281,6 +284,7 @@ impl ParquetSource {
             id_scan,
             id_key,
             bad_values: options.bad_values.unwrap_or_default(),
+            keep_alive: None,
         })
     }
 
