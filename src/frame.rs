@@ -797,26 +797,83 @@ impl Frame {
                 return Err(e);
             }
         } else {
-            let mut stream = self.compute_stream()?.peekable();
-            while stream.peek().is_some() {
-                let mut rows = 0;
-                let chunk = std::iter::from_fn(|| {
-                    if rows >= PART_ROWS {
-                        return None;
-                    }
-                    let next = stream.next()?;
-                    if let Ok(b) = &next {
-                        rows += b.num_rows();
-                    }
-                    Some(next)
-                });
-                parts.write_part(&schema, chunk)?;
-            }
+            self.write_ordered_parts(&mut parts, &schema)?;
         }
         if parts.parts() == 0 {
             parts.write_part(&schema, [Ok(RecordBatch::new_empty(schema.clone()))])?;
         }
         parts.finish()
+    }
+
+    /// Writes the id-ordered result as parts of [`PART_ROWS`] rows.
+    fn write_ordered_parts(
+        &self,
+        parts: &mut crate::io::PartsWriter,
+        schema: &SchemaRef,
+    ) -> Result<()> {
+        let mut stream = self.compute_stream()?.peekable();
+        while stream.peek().is_some() {
+            let mut rows = 0;
+            let chunk = std::iter::from_fn(|| {
+                if rows >= PART_ROWS {
+                    return None;
+                }
+                let next = stream.next()?;
+                if let Ok(b) = &next {
+                    rows += b.num_rows();
+                }
+                Some(next)
+            });
+            parts.write_part(schema, chunk)?;
+        }
+        Ok(())
+    }
+
+    /// Materialises the frame once and returns a frame that reads the materialised rows
+    /// (TAPE's `persist`): later computes on it start from here instead of re-running the
+    /// plan. The rows are written in id order to a scratch Parquet directory (removed with
+    /// the last frame reading it), so lightcurves are whole there and later per-lightcurve
+    /// functions need no shuffle; they are cut like the source was (its partitioning). The
+    /// frame must still carry the five mapped columns (a source table, filtered, with
+    /// columns assigned); a `batch` result is already small: compute it instead.
+    pub fn persist(&self) -> Result<Frame> {
+        let scan = self
+            .plan
+            .chain()
+            .into_iter()
+            .find_map(|ix| match self.plan.node(ix) {
+                PlanNode::Scan(s) => Some(s.source.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| Error::PlanCheck {
+                node: "persist".into(),
+                message: "the plan reads no source".into(),
+            })?;
+        let (_, physical) = self.physical()?;
+        let schema = self.schema_restored(&physical)?;
+        let dir = Arc::new(crate::io::OwnedDir::create(
+            self.executor.config().spill_dir.as_deref(),
+        )?);
+        let mut parts = crate::io::PartsWriter::new(dir.path(), IfExists::Refuse)?;
+        self.write_ordered_parts(&mut parts, &schema)?;
+        if parts.parts() == 0 {
+            parts.write_part(&schema, [Ok(RecordBatch::new_empty(schema.clone()))])?;
+        }
+        parts.finish()?;
+        let options = crate::io::SourceOptions {
+            columns: self.columns.clone(),
+            partitioning: scan.partitioning.clone(),
+            bands: Some(self.bands.as_ref().clone()),
+            bad_values: Some(self.bad_values),
+        };
+        let mut source = crate::io::ParquetSource::open(dir.path(), options, &self.executor)?;
+        source.keep_alive = Some(dir);
+        let source = Arc::new(source);
+        Ok(Frame {
+            plan: LogicalPlan::scan(crate::plan::ScanNode::new(source.clone())),
+            id_key: source.id_key,
+            ..self.clone()
+        })
     }
 
     /// The result schema as users see it (a `UInt64` source's ids restored).

@@ -272,3 +272,45 @@ fn a_damaged_save_is_a_clear_error() {
     let err = ens.from_ensemble(dir.path()).unwrap_err();
     assert!(err.to_string().contains("not JSON"), "{err}");
 }
+
+#[test]
+fn persist_materialises_once_and_gives_the_same_answers() {
+    let ens = tape(Partitioning::size("5KB").unwrap());
+    let frame = ens
+        .source()
+        .unwrap()
+        .query("psFluxErr < 0.1")
+        .unwrap()
+        .convert_flux_to_mag(ZeroPoint::Mag(31.4))
+        .unwrap();
+    let persisted = frame.persist().unwrap();
+    assert_eq!(persisted.compute().unwrap(), frame.compute().unwrap());
+    for name in ["stetson_j", "nobs"] {
+        assert_eq!(
+            persisted.batch_named(name).unwrap().compute().unwrap(),
+            frame.batch_named(name).unwrap().compute().unwrap(),
+            "{name}"
+        );
+    }
+    // Written in id order: whole lightcurves, so no shuffle is planned on it.
+    let text = persisted
+        .batch_named_with("stetson_j", BatchMode::Auto)
+        .unwrap()
+        .explain()
+        .unwrap();
+    assert!(!text.contains("Shuffle["), "{text}");
+    let dir = match persisted
+        .logical_plan()
+        .node(persisted.logical_plan().root())
+    {
+        lsstseries::plan::PlanNode::Scan(s) => {
+            s.source.files[0].path.parent().unwrap().to_path_buf()
+        }
+        other => panic!("{}", other.title()),
+    };
+    assert!(dir.exists());
+    drop(persisted);
+    assert!(!dir.exists());
+    // A batch result has no lightcurve columns to persist as a source.
+    assert!(ens.batch_named("stetson_j").unwrap().persist().is_err());
+}
