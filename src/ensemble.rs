@@ -529,7 +529,7 @@ impl Ensemble {
     /// source rows as Parquet parts under `dir/source/` (one per partition, decoded types:
     /// Int64 or UInt64 ids, Float64 values), the object file (copied byte for byte) under
     /// `dir/object/`, and `dir/ensemble.json` with the column map, bands, bad-value policy
-    /// and partitioning. Each piece appears whole; `ensemble.json` is written last, so a
+    /// and partitioning. Bands stored as integer codes are saved as their names. Each piece appears whole; `ensemble.json` is written last, so a
     /// directory without it is not a saved ensemble. Returns the source rows written.
     pub fn save_ensemble(&self, dir: impl AsRef<Path>, if_exists: IfExists) -> Result<u64> {
         let dir = dir.as_ref();

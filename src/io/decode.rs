@@ -201,6 +201,12 @@ pub(crate) fn read(
         let col = if roles.role_of(name) == Some(Role::Id) {
             // Ids become engine keys (see `id_key`): exact for every integer type.
             id_key::keys(col)?
+        } else if let Some(codes) = roles
+            .band_codes
+            .as_ref()
+            .filter(|_| roles.role_of(name) == Some(Role::Band))
+        {
+            codes.decode(col, &f.path, name)?
         } else if col.data_type() == target.data_type() {
             col.clone()
         } else {

@@ -1,6 +1,7 @@
 //! Parquet in and out: sources, partition planning, the synthetic generator, and writers.
 
 mod bad_values;
+mod band_codes;
 mod column_map;
 mod decode;
 mod discovery;
@@ -18,6 +19,7 @@ mod statistics;
 
 pub(crate) use bad_values::{nulls_as_nan, screen, screen_batch, Screened};
 pub use bad_values::{BadReason, BadValueCounts, BadValues};
+pub use band_codes::BandCodes;
 pub use column_map::{ColumnMap, Role};
 pub use discovery::{SkipReason, SourcePaths};
 pub(crate) use id_key::keys as id_keys;

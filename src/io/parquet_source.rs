@@ -231,6 +231,7 @@ impl ParquetSource {
             let wanted = ScanColumns {
                 id: need_ids.then(|| columns.id.clone()),
                 band: need_bands.then(|| columns.band.clone()),
+                band_codes: columns.band_codes.clone(),
             };
             id_scan::scan(&files, wanted, executor)?
         } else {

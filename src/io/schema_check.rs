@@ -48,6 +48,7 @@ pub(crate) fn check_roles(path: &Path, schema: &Schema, columns: &ColumnMap) -> 
         let ok = match role {
             Role::Id => dt.is_integer(),
             Role::Time | Role::Flux | Role::Err => dt.is_floating() || dt.is_integer(),
+            Role::Band if columns.band_codes.is_some() => super::band_codes::is_code_type(&dt),
             Role::Band => {
                 matches!(
                     &dt,
@@ -62,7 +63,10 @@ pub(crate) fn check_roles(path: &Path, schema: &Schema, columns: &ColumnMap) -> 
                 found: dt.to_string(),
                 expected: match role {
                     Role::Id => "an integer type".into(),
-                    Role::Band => "a string type".into(),
+                    Role::Band if columns.band_codes.is_some() => {
+                        "an integer type (the band codes given)".into()
+                    }
+                    Role::Band => "a string type (or integer codes with a band-code map)".into(),
                     _ => "a floating-point or integer type".into(),
                 },
                 context: format!(" in {}", path.display()),

@@ -7,7 +7,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use lsstseries::analysis::structure_function::{Binning, Bootstrap, Estimator, SfOptions};
 use lsstseries::io::generate::GeneratorConfig;
-use lsstseries::io::parse_size;
+use lsstseries::io::{parse_size, BandCodes};
 use lsstseries::{BadValues, BatchMode, ColumnMap, Error, Partitioning};
 use std::fmt;
 use std::path::PathBuf;
@@ -221,6 +221,10 @@ pub(crate) struct SourceArgs {
     /// Column holding the band name
     #[arg(long, value_name = "COLUMN", help_heading = "Columns")]
     pub(crate) band: Option<String>,
+    /// The band column holds integer codes with these names, e.g. 1=g,2=r,3=i (PS1's
+    /// filterID; --columns ps1 sets 1-5 = g,r,i,z,y)
+    #[arg(long, value_name = "CODES", value_parser = parsed::<BandCodes>, help_heading = "Columns")]
+    pub(crate) band_codes: Option<BandCodes>,
     /// Declare the complete band set of the source, e.g. g,r,i (skips the scan of the band
     /// column that finds it otherwise; list every band the data holds)
     #[arg(long, value_name = "BANDS", value_parser = parse_bands, help_heading = "Columns")]
@@ -365,6 +369,15 @@ pub(crate) enum Preset {
     Generated,
     /// ps1_objid, midPointTai, psFlux, psFluxErr, filterName
     Tape,
+    /// TAPE's ZTF map: ps1_objid, mjd, mag, magerr, band
+    Ztf,
+    /// TAPE's ZTF map of a HiPSCat catalog: _hipscat_index, mjd, mag, magerr, band
+    ZtfHipscat,
+    /// TAPE's PS1 map: objID, obsTime, apFlux, apFluxErr, filterID (codes 1-5 = g,r,i,z,y)
+    Ps1,
+    /// TAPE's PS1 map of a HiPSCat catalog: _hipscat_index, obsTime, apFlux, apFluxErr,
+    /// filterID (codes)
+    Ps1Hipscat,
 }
 
 /// A comma-separated list of band names.
@@ -451,7 +464,14 @@ impl SourceArgs {
         let mut map = match self.columns {
             Preset::Generated => ColumnMap::generated(),
             Preset::Tape => ColumnMap::tape(),
+            Preset::Ztf => ColumnMap::ztf(false),
+            Preset::ZtfHipscat => ColumnMap::ztf(true),
+            Preset::Ps1 => ColumnMap::ps1(false),
+            Preset::Ps1Hipscat => ColumnMap::ps1(true),
         };
+        if let Some(codes) = &self.band_codes {
+            map.band_codes = Some(codes.clone());
+        }
         for (given, slot) in [
             (&self.id, &mut map.id),
             (&self.time, &mut map.time),
