@@ -92,9 +92,8 @@ impl BandCodes {
                     Err(_) => {
                         return Err(Error::InvalidData(format!(
                             "{}: column '{column}' (band) holds code {c} at row {row}, which the \
-                             band codes do not name (known: {})",
+                             band codes do not name (known: {self})",
                             path.display(),
-                            self.to_string()
                         )))
                     }
                 },
