@@ -332,8 +332,14 @@ impl Frame {
     /// Bins each lightcurve in time (TAPE's `bin_sources`): one row per object, band and bin
     /// `[offset + k * window, offset + (k + 1) * window)` with columns `band`, `time` and
     /// `flux` (means), `err` (sqrt(sum sigma^2) / N) and `nbin` (the count).
+    /// The binned frame's column map points at these columns (`band_codes` dropped: the
+    /// bins carry names), so statistics and magnitudes apply to the bins directly.
     pub fn bin_sources(&self, window: f64, offset: f64) -> Result<Frame> {
-        self.batch(Arc::new(crate::analysis::BinSources::new(window, offset)?))
+        let binned = self.batch(Arc::new(crate::analysis::BinSources::new(window, offset)?))?;
+        Ok(Frame {
+            columns: ColumnMap::new(self.columns.id.clone(), "time", "flux", "err", "band"),
+            ..binned
+        })
     }
 
     /// Keeps only `columns`, in that order.
