@@ -184,13 +184,30 @@ pub(crate) fn read(
     roles: &ColumnMap,
     policy: BadValues,
 ) -> Result<(RecordBatch, u64)> {
-    let (raw, bytes_read) = read_raw_counted(f, slice.start, slice.rows, columns)?;
+    // Columns other files have and this one lacks read as nulls (see `merge_schema`).
+    let file_schema = f.meta.schema();
+    let present: Vec<String> = columns
+        .iter()
+        .filter(|c| file_schema.field_with_name(c).is_ok() || schema.field_with_name(c).is_err())
+        .cloned()
+        .collect();
+    let (raw, bytes_read) = read_raw_counted(f, slice.start, slice.rows, &present)?;
     let mut fields = Vec::with_capacity(columns.len());
     let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns.len());
     for name in columns {
         let target = schema
             .field_with_name(name)
             .map_err(|e| Error::arrow("canonical schema", e))?;
+        if !present.contains(name) {
+            fields.push(target.clone());
+            let rows = if present.is_empty() {
+                slice.rows
+            } else {
+                raw.num_rows()
+            };
+            arrays.push(arrow::array::new_null_array(target.data_type(), rows));
+            continue;
+        }
         let col = raw.column_by_name(name).ok_or_else(|| {
             Error::unknown_column(
                 name.clone(),

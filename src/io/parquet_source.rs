@@ -14,9 +14,7 @@ use super::id_key::IdKey;
 use super::id_scan::{self, ScanColumns, SourceScan};
 use super::partitioning::cut::{self, PartitionPlan};
 use super::partitioning::{PartitionSlice, Partitioning, MIN_SIZED_PARTITION_ROWS};
-use super::schema_check::{
-    canonical_schema, check_roles, check_same_schema, dictionary_band_reader,
-};
+use super::schema_check::{canonical_schema, check_roles, dictionary_band_reader, merge_schema};
 use super::statistics::{self, disjoint, RowGroup};
 use crate::error::{Error, Result};
 use crate::executor::Executor;
@@ -186,13 +184,14 @@ impl ParquetSource {
         let mut file_schema: Option<SchemaRef> = None;
         for p in &paths {
             let (file, schema) = SourceFile::open(p, &columns)?;
-            match &file_schema {
-                None => {
-                    check_roles(p, &schema, &columns)?;
-                    file_schema = Some(schema);
-                }
-                Some(first) => check_same_schema(p, &paths[0], first, &schema)?,
-            }
+            // Every file has the five role columns with usable types; other columns may
+            // differ (see `merge_schema`).
+            check_roles(p, &schema, &columns)?;
+            file_schema = Some(match file_schema {
+                None => schema,
+                Some(merged) if merged.fields() == schema.fields() => merged,
+                Some(merged) => Arc::new(merge_schema(p, &paths[0], &merged, &schema, &columns)?),
+            });
             files.push(file);
         }
         let file_schema =
