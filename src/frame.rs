@@ -342,6 +342,13 @@ impl Frame {
         })
     }
 
+    /// Applies `function` to each band of every whole lightcurve separately: one column
+    /// per band and output (`<column>_<band>`), NaN where an object has no observation in
+    /// a band (see [`PerBand`](crate::analysis::PerBand); by name: `per_band(NAME)`).
+    pub fn batch_per_band(&self, function: Arc<dyn LightcurveFunction>) -> Result<Frame> {
+        self.batch(Arc::new(crate::analysis::PerBand::new(function)?))
+    }
+
     /// Keeps only `columns`, in that order.
     pub fn select(&self, columns: &[&str]) -> Result<Frame> {
         self.push(PlanNode::Op(PartitionOp::Project(

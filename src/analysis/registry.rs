@@ -40,8 +40,12 @@ impl FunctionRegistry {
         self.functions.insert(f.name().to_string(), f);
     }
 
-    /// Looks a function up by name.
+    /// Looks a function up by name; `per_band(NAME)` is NAME run on each band separately
+    /// (see [`PerBand`](super::PerBand)).
     pub fn get(&self, name: &str) -> Result<Arc<dyn LightcurveFunction>> {
+        if let Some(inner) = super::PerBand::inner_name(name) {
+            return Ok(Arc::new(super::PerBand::new(self.get(inner)?)?));
+        }
         self.functions
             .get(name)
             .cloned()
