@@ -39,6 +39,9 @@ pub struct SourceFile {
     pub row_groups: Vec<RowGroup>,
     /// Footer metadata; the band column decodes as a dictionary when stored as Utf8.
     pub(crate) meta: ArrowReaderMetadata,
+    /// `key=value` parts of the file's path (hive, HiPSCat) that the file does not hold as
+    /// columns: each is a column with that value on every row of the file.
+    pub path_keys: Vec<(String, String)>,
 }
 
 impl SourceFile {
@@ -83,6 +86,7 @@ impl SourceFile {
             rows: row_groups.iter().map(|rg| rg.rows).sum(),
             row_groups,
             meta,
+            path_keys: Vec::new(),
         };
         Ok((source_file, schema))
     }
@@ -182,8 +186,15 @@ impl ParquetSource {
         let columns = options.columns;
         let mut files = Vec::with_capacity(paths.len());
         let mut file_schema: Option<SchemaRef> = None;
+        let roots = given.roots();
         for p in &paths {
-            let (file, schema) = SourceFile::open(p, &columns)?;
+            let (mut file, schema) = SourceFile::open(p, &columns)?;
+            // A key the file also stores as a column is that column (HiPSCat files hold
+            // Norder/Dir/Npix themselves).
+            file.path_keys = super::discovery::path_keys(p, &roots)
+                .into_iter()
+                .filter(|(k, _)| schema.field_with_name(k).is_err())
+                .collect();
             // Every file has the five role columns with usable types; other columns may
             // differ (see `merge_schema`).
             check_roles(p, &schema, &columns)?;
@@ -196,6 +207,7 @@ impl ParquetSource {
         }
         let file_schema =
             file_schema.ok_or_else(|| Error::Empty(format!("{given} holds no .parquet files")))?;
+        let file_schema = with_path_keys(&file_schema, &files);
         let rows: usize = files.iter().map(|f| f.rows).sum();
         if rows == 0 {
             return Err(Error::Empty(format!("{given} holds no rows")));
@@ -345,6 +357,51 @@ impl ParquetSource {
     pub fn non_null_count(&self, column: &str) -> Option<usize> {
         statistics::non_null_count(&self.files, self.rows, column)
     }
+}
+
+/// `schema` with a column for each path key of `files` (see [`SourceFile::path_keys`]):
+/// Int64 when every value is an integer, else Utf8; nullable when some file lacks the key.
+/// A key named like a column of any file is left to that column.
+fn with_path_keys(schema: &SchemaRef, files: &[SourceFile]) -> SchemaRef {
+    let mut keys: Vec<String> = Vec::new();
+    for f in files {
+        for (k, _) in &f.path_keys {
+            if !keys.contains(k) && schema.field_with_name(k).is_err() {
+                keys.push(k.clone());
+            }
+        }
+    }
+    if keys.is_empty() {
+        return schema.clone();
+    }
+    let mut fields: Vec<arrow::datatypes::Field> =
+        schema.fields().iter().map(|f| (**f).clone()).collect();
+    for k in keys {
+        let values: Vec<Option<&str>> = files
+            .iter()
+            .map(|f| {
+                f.path_keys
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.as_str())
+            })
+            .collect();
+        let integer = values.iter().flatten().all(|v| v.parse::<i64>().is_ok());
+        let dt = if integer {
+            arrow::datatypes::DataType::Int64
+        } else {
+            arrow::datatypes::DataType::Utf8
+        };
+        fields.push(arrow::datatypes::Field::new(
+            k,
+            dt,
+            values.iter().any(Option::is_none),
+        ));
+    }
+    Arc::new(arrow::datatypes::Schema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    ))
 }
 
 #[cfg(test)]
