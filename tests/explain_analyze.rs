@@ -170,3 +170,60 @@ fn every_compute_is_recorded_with_its_analysis() {
     assert!(last.error.as_ref().unwrap().contains("boom"), "{last:?}");
     assert!(monitor.status().running.is_empty());
 }
+
+#[test]
+fn rows_dropped_for_bad_values_are_shown_on_the_node_that_dropped_them() {
+    use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+    use std::sync::Arc;
+    let mut ens = Ensemble::builder().n_workers(1).build().unwrap();
+    ens.from_source_dict(
+        vec![
+            (
+                "id",
+                Arc::new(Int64Array::from(vec![1, 1, 1, 2, 2])) as ArrayRef,
+            ),
+            (
+                "mjd",
+                Arc::new(Float64Array::from(vec![1.0, 2.0, 3.0, 1.0, 2.0])),
+            ),
+            (
+                "flux",
+                Arc::new(Float64Array::from(vec![
+                    1.0,
+                    f64::NAN,
+                    3.0,
+                    2.0,
+                    f64::INFINITY,
+                ])),
+            ),
+            (
+                "flux_err",
+                Arc::new(Float64Array::from(vec![0.1, 0.1, -0.1, 0.1, 0.1])),
+            ),
+            ("band", Arc::new(StringArray::from(vec!["g"; 5]))),
+        ],
+        ColumnMap::generated(),
+        Partitioning::RowGroups,
+    )
+    .unwrap();
+    let report = ens
+        .batch_named("stetson_j")
+        .unwrap()
+        .explain_analyze_report()
+        .unwrap();
+    let apply = report
+        .nodes
+        .iter()
+        .find(|n| n.title.contains("stetson_j"))
+        .unwrap();
+    let total: u64 = apply.dropped.iter().map(|d| d.rows).sum();
+    assert_eq!(total, 3, "{:?}", apply.dropped);
+    let text = report.to_text();
+    assert!(
+        text.contains("dropped=[") && text.contains("== Bad values"),
+        "{text}"
+    );
+    // The scan dropped nothing: it passes rows as stored.
+    let scan = report.nodes.iter().find(|n| n.kind == "scan").unwrap();
+    assert!(scan.dropped.is_empty());
+}

@@ -47,6 +47,8 @@ pub struct AnalyzeOp {
     pub lightcurves: u64,
     /// Time in the operator summed over tasks, milliseconds.
     pub cpu_ms: f64,
+    /// Rows the operator left out for bad values, per column and reason.
+    pub dropped: Vec<AnalyzeBadValues>,
 }
 
 /// One node of the optimized plan with its run's figures.
@@ -76,6 +78,8 @@ pub struct AnalyzeNode {
     pub row_groups_total: usize,
     /// Bytes routed through the shuffle (shuffle).
     pub bytes_shuffled: u64,
+    /// Rows left out for bad values (by a function reading them), per column and reason.
+    pub dropped: Vec<AnalyzeBadValues>,
     /// Operators of a fused node, outermost first (as `explain()` lists them).
     pub ops: Vec<AnalyzeOp>,
 }
@@ -159,6 +163,17 @@ pub struct AnalyzeReport {
     pub stages: Vec<AnalyzeStage>,
 }
 
+fn dropped_list(counts: &crate::io::BadValueCounts) -> Vec<AnalyzeBadValues> {
+    counts
+        .iter()
+        .map(|(column, reason, rows)| AnalyzeBadValues {
+            column: column.to_string(),
+            reason: reason.to_string(),
+            rows,
+        })
+        .collect()
+}
+
 fn sum_ops(ops: &[OpMetrics]) -> (u64, u64, u64, Duration) {
     (
         ops.first().map_or(0, |o| o.rows_in),
@@ -211,6 +226,7 @@ impl AnalyzeReport {
                 row_groups_skipped: 0,
                 row_groups_total: 0,
                 bytes_shuffled: 0,
+                dropped: Vec::new(),
                 ops: Vec::new(),
             };
             match location {
@@ -237,6 +253,11 @@ impl AnalyzeReport {
                     out.stage = Some(si);
                     (out.rows_in, out.rows_out, out.lightcurves) = (rows_in, rows_out, lightcurves);
                     out.cpu_ms = ms(busy);
+                    let mut dropped = crate::io::BadValueCounts::default();
+                    for op in ops {
+                        dropped.add(&op.bad_values);
+                    }
+                    out.dropped = dropped_list(&dropped);
                     if st.steps[step].fused {
                         out.ops = st.steps[step]
                             .ops
@@ -249,6 +270,7 @@ impl AnalyzeReport {
                                 rows_out: m.rows_out,
                                 lightcurves: m.lightcurves,
                                 cpu_ms: ms(m.busy),
+                                dropped: dropped_list(&m.bad_values),
                             })
                             .collect();
                     }
@@ -308,15 +330,7 @@ impl AnalyzeReport {
             bytes_spilled: metrics.bytes_spilled as u64,
             spill_files: metrics.spill_files as u64,
             steals: metrics.steals,
-            bad_values: metrics
-                .bad_values
-                .iter()
-                .map(|(column, reason, rows)| AnalyzeBadValues {
-                    column: column.to_string(),
-                    reason: reason.to_string(),
-                    rows,
-                })
-                .collect(),
+            bad_values: dropped_list(&metrics.bad_values),
             nodes,
             stages,
         })
@@ -375,6 +389,9 @@ impl AnalyzeReport {
                         m.push(format!("lightcurves={}", n(node.lightcurves)));
                     }
                     m.push(format!("cpu={}", d(node.cpu_ms)));
+                    if !node.dropped.is_empty() {
+                        m.push(format!("dropped=[{}]", dropped_text(&node.dropped)));
+                    }
                 }
             }
             let stage = node
@@ -389,11 +406,14 @@ impl AnalyzeReport {
             )
             .ok();
             for op in &node.ops {
-                let lc = if op.lightcurves > 0 {
+                let mut lc = if op.lightcurves > 0 {
                     format!(", lightcurves={}", n(op.lightcurves))
                 } else {
                     String::new()
                 };
+                if !op.dropped.is_empty() {
+                    lc.push_str(&format!(", dropped=[{}]", dropped_text(&op.dropped)));
+                }
                 writeln!(
                     out,
                     "{indent}  · {}  metrics=[rows_in={}, rows_out={}{lc}, cpu={}]",
@@ -440,6 +460,15 @@ impl AnalyzeReport {
         }
         out
     }
+}
+
+/// `flux: 3 nan; err: 1 not_positive`.
+fn dropped_text(dropped: &[AnalyzeBadValues]) -> String {
+    dropped
+        .iter()
+        .map(|d| format!("{}: {} {}", d.column, d.rows, d.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Replaces the values of [`VARYING_KEYS`] with `*`, so two analyses of the same plan on

@@ -160,6 +160,8 @@ pub struct OpMetrics {
     pub lightcurves: u64,
     /// Time spent in it, summed over tasks.
     pub busy: Duration,
+    /// Rows it left out for bad values, per column and reason.
+    pub bad_values: BadValueCounts,
 }
 
 /// Counters of one stage of a run.
@@ -598,6 +600,7 @@ impl PhysicalPlan {
                     total.rows_out += op.rows_out;
                     total.lightcurves += op.lightcurves;
                     total.busy += op.busy;
+                    total.bad_values.add(&op.bad_values);
                 }
                 metrics.bytes_read += out.bytes_read;
                 m.bad_values.add(&out.bad_values);
@@ -777,6 +780,7 @@ fn compute_partition<'a>(
         ctx.cancel.check()?;
         let op_start = Instant::now();
         let mut lightcurves = 0;
+        let mut dropped_here = BadValueCounts::default();
         let out = match op {
             PartitionOp::Filter(p) => filter_exec::filter(&batch, p)?,
             PartitionOp::Project(_) => project_exec::project(&batch, schema)?,
@@ -784,7 +788,7 @@ fn compute_partition<'a>(
             PartitionOp::Apply(spec) => {
                 let (out, dropped, n) =
                     apply_exec::apply_counted(&batch, spec, schema, &ctx.cancel)?;
-                bad_values.add(&dropped);
+                dropped_here = dropped;
                 lightcurves = n;
                 out
             }
@@ -792,15 +796,17 @@ fn compute_partition<'a>(
             PartitionOp::SortLightcurves(c) => sort_exec::sort_lightcurves(&batch, c)?,
             PartitionOp::KeepObjects(spec) => {
                 let (out, dropped) = keep_objects_exec::keep_objects(&batch, spec, &ctx.cancel)?;
-                bad_values.add(&dropped);
+                dropped_here = dropped;
                 out
             }
         };
+        bad_values.add(&dropped_here);
         ops.push(OpMetrics {
             rows_in: batch.num_rows() as u64,
             rows_out: out.num_rows() as u64,
             lightcurves,
             busy: op_start.elapsed(),
+            bad_values: dropped_here,
         });
         // Input and output are alive together for a moment.
         let out_bytes = out.get_array_memory_size();
