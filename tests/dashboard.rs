@@ -250,7 +250,7 @@ impl Events {
             if line.trim().is_empty() {
                 break;
             }
-            event_stream |= line.to_ascii_lowercase() == "content-type: text/event-stream\r\n";
+            event_stream |= line.eq_ignore_ascii_case("content-type: text/event-stream\r\n");
         }
         assert!(event_stream, "not an event stream");
         Events(r)
