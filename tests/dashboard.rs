@@ -649,3 +649,29 @@ fn drawn_pixels(bytes: &[u8], rect: &[usize]) -> (usize, usize) {
     }
     (drawn, bars)
 }
+
+#[test]
+fn the_cli_prints_the_dashboard_address_and_names_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sj.csv");
+    let run = |addr: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_lsstseries"))
+            .args(["batch", "stetson_j", "data/tape/test_source.parquet"])
+            .args(["--columns", "tape", "--overwrite", "--dashboard", addr])
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let ok = run("127.0.0.1:0");
+    let stderr = String::from_utf8_lossy(&ok.stderr);
+    assert!(ok.status.success(), "{stderr}");
+    assert!(
+        stderr.starts_with("dashboard: http://127.0.0.1:"),
+        "{stderr}"
+    );
+    let bad = run("127.0.0.1:not-a-port");
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success());
+    assert!(stderr.contains("'127.0.0.1:not-a-port'"), "{stderr}");
+}

@@ -2,9 +2,10 @@
 //! (task stream, per-stage progress, rows/s and memory, plans, past computes) and the JSON
 //! and server-sent events it is drawn from.
 //!
-//! `tiny_http` accepts and parses requests on its own threads; one thread of ours answers
-//! them (each answer is a snapshot serialised from the monitor), and each event-stream client
-//! gets a thread of its own, so a slow client never holds up the others or a compute. The
+//! `tiny_http` accepts and parses requests on its own threads; one thread of ours hands each
+//! to a short-lived thread that answers it (a snapshot serialised from the monitor), and each
+//! event-stream client gets a thread of its own, so a slow client never holds up the others
+//! or a compute. The
 //! server binds exactly the address asked for and stops when the [`Dashboard`] is dropped.
 //!
 //! ```
@@ -32,12 +33,26 @@ use std::thread::JoinHandle;
 /// misbehaving script cannot pile up threads.
 pub const MAX_EVENT_CLIENTS: usize = 64;
 
+/// Requests answered at once, event streams aside; beyond this the server answers 503, so
+/// clients that never read their answers cannot pile up threads.
+pub const MAX_REQUESTS: usize = 32;
+
 /// What the request threads share.
 #[derive(Debug)]
 struct Shared {
     monitor: Arc<Monitor>,
     stop: AtomicBool,
     clients: AtomicUsize,
+    requests: AtomicUsize,
+}
+
+/// Counts a request while its thread answers it.
+struct RequestSlot(Arc<Shared>);
+
+impl Drop for RequestSlot {
+    fn drop(&mut self) {
+        self.0.requests.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A running dashboard server; see the module docs. Dropping it stops the server and frees
@@ -81,6 +96,7 @@ impl Dashboard {
             monitor,
             stop: AtomicBool::new(false),
             clients: AtomicUsize::new(0),
+            requests: AtomicUsize::new(0),
         });
         let handler = {
             let server = server.clone();
@@ -114,11 +130,23 @@ impl Dashboard {
     }
 }
 
-/// Answers requests until the dashboard stops.
+/// Hands each request to a thread of its own (one client slow to read holds up no other)
+/// until the dashboard stops.
 fn serve(server: &tiny_http::Server, shared: &Arc<Shared>) {
     loop {
         match server.recv() {
-            Ok(request) => routes::handle(request, shared),
+            Ok(request) => {
+                let slot = RequestSlot(shared.clone());
+                if shared.requests.fetch_add(1, Ordering::AcqRel) >= MAX_REQUESTS {
+                    drop(slot);
+                    routes::busy(request);
+                    continue;
+                }
+                // Without a thread to spare the request is dropped, closing its connection.
+                let _ = std::thread::Builder::new()
+                    .name("lsstseries-dashboard-request".into())
+                    .spawn(move || routes::handle(request, &slot.0));
+            }
             // `unblock()` from drop, or the accept thread gave up: either way nothing more
             // will arrive once the stop flag is set.
             Err(_) if shared.stop.load(Ordering::Acquire) => return,

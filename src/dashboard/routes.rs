@@ -52,6 +52,7 @@ struct ComputeDetail {
 }
 
 /// Answers `request`; never panics on what a client sends.
+/// (Runs on a thread of its own: `dot` for the plan picture may take a moment.)
 pub(super) fn handle(request: Request, shared: &Arc<Shared>) {
     if *request.method() != Method::Get {
         let body = text(405, "only GET is served here").with_header(header("Allow", "GET"));
@@ -90,10 +91,7 @@ pub(super) fn handle(request: Request, shared: &Arc<Shared>) {
                 },
                 Some((id, "plan.svg")) => {
                     match id.parse::<u64>().ok().and_then(|id| monitor.plan_dot(id)) {
-                        Some(dot) => {
-                            svg::spawn(request, dot);
-                            return;
-                        }
+                        Some(dot) => svg::answer(&dot),
                         None => text(404, &format!("no compute '{id}' (see /api/computes)")),
                     }
                 }
@@ -120,11 +118,7 @@ fn detail(shared: &Shared, id: u64) -> Option<ComputeDetail> {
     })
 }
 
-/// Answers `request` with `body` as `content_type` (for the helper threads).
-pub(super) fn respond(request: Request, status: u16, body: Vec<u8>, content_type: &str) {
-    let body = with_type(
-        Response::from_data(body).with_status_code(StatusCode(status)),
-        content_type,
-    );
-    let _ = request.respond(body);
+/// Too many requests in flight.
+pub(super) fn busy(request: Request) {
+    let _ = request.respond(text(503, "the dashboard is busy; try again"));
 }

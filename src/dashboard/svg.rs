@@ -1,24 +1,22 @@
 //! The plan picture: Graphviz `dot -Tsvg` over the compute's DOT text, when Graphviz is
 //! installed; otherwise 404 with a message (the page then shows the DOT text itself).
 
-use super::routes::respond;
-use std::io::Write;
+use std::io::{Cursor, Write};
 use std::process::{Command, Stdio};
-use tiny_http::Request;
+use tiny_http::{Header, Response, StatusCode};
 
-/// Answers `request` from a thread of its own: `dot` may take a moment on a large plan.
-pub(super) fn spawn(request: Request, dot: String) {
-    let run = move || {
-        let (status, body, kind) = match render(&dot) {
-            Ok(svg) => (200, svg, "image/svg+xml"),
-            Err(message) => (404, message.into_bytes(), "text/plain; charset=utf-8"),
-        };
-        respond(request, status, body, kind);
+/// The picture of `dot`, or 404 saying why there is none.
+pub(super) fn answer(dot: &str) -> Response<Cursor<Vec<u8>>> {
+    let (status, body, kind) = match render(dot) {
+        Ok(svg) => (200, svg, &b"image/svg+xml"[..]),
+        Err(message) => (404, message.into_bytes(), &b"text/plain; charset=utf-8"[..]),
     };
-    // Without a thread to spare the request is dropped, which closes its connection.
-    let _ = std::thread::Builder::new()
-        .name("lsstseries-dashboard-svg".into())
-        .spawn(run);
+    // Constant names and values: always valid.
+    let header = |k: &[u8], v: &[u8]| Header::from_bytes(k, v).expect("valid header");
+    Response::from_data(body)
+        .with_status_code(StatusCode(status))
+        .with_header(header(b"Content-Type", kind))
+        .with_header(header(b"Cache-Control", b"no-store"))
 }
 
 fn render(dot: &str) -> Result<Vec<u8>, String> {
