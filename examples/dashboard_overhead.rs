@@ -50,7 +50,12 @@ fn subscribe(url: &str) -> std::thread::JoinHandle<usize> {
             return 0;
         };
         use std::io::Write;
-        let _ = write!(s, "GET /api/events HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+        // `Connection: close`: the server closes the stream when the dashboard stops (a
+        // keep-alive connection would wait for the client's next request instead).
+        let _ = write!(
+            s,
+            "GET /api/events HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        );
         let mut buf = [0u8; 65536];
         let mut total = 0;
         while let Ok(n) = s.read(&mut buf) {

@@ -236,9 +236,17 @@ struct Events(BufReader<TcpStream>);
 
 impl Events {
     fn open(addr: SocketAddr) -> Events {
+        Events::open_with(addr, "keep-alive")
+    }
+
+    fn open_with(addr: SocketAddr, connection: &str) -> Events {
         let mut s = TcpStream::connect(addr).unwrap();
         s.set_read_timeout(Some(PATIENCE)).unwrap();
-        write!(s, "GET /api/events HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+        write!(
+            s,
+            "GET /api/events HTTP/1.1\r\nHost: {addr}\r\nConnection: {connection}\r\n\r\n"
+        )
+        .unwrap();
         let mut r = BufReader::new(s);
         let mut line = String::new();
         r.read_line(&mut line).unwrap();
@@ -322,6 +330,15 @@ fn a_client_that_leaves_frees_its_subscription() {
     wait_for("the client to be let go", || {
         (d.event_clients() == 0).then_some(())
     });
+
+    // A client still there when the dashboard stops is told so, and the stream ends.
+    let mut events = Events::open_with(d.local_addr(), "close");
+    assert_eq!(events.next()["type"], "status");
+    drop(d);
+    assert_eq!(events.next()["type"], "stopped");
+    let mut rest = String::new();
+    events.0.read_to_string(&mut rest).unwrap();
+    assert!(rest.trim().is_empty(), "{rest}");
 }
 
 #[test]
@@ -615,11 +632,16 @@ fn the_page_draws_the_task_stream_and_progress_in_chromium() {
     assert_eq!(compute.join().unwrap(), OBJECTS);
     let end = wait_for("the page to show the compute done", || {
         let c = browser.counters();
-        (num(&c, "tasksDone") == total && num(&c, "history") >= 1).then_some(c)
+        (num(&c, "tasksDone") == total).then_some(c)
     });
     assert_eq!(num(&end, "spans"), total, "{end}");
-    let history = browser.eval("return document.querySelector('#history details').textContent");
-    assert!(history.as_str().unwrap().contains("done"), "{history}");
+    // The history is fetched again when the compute-finished event arrives.
+    let first = "return document.querySelector('#history details .status-done') !== null \
+                 && document.querySelector('#history details').dataset.compute";
+    let listed = wait_for("the history to list the compute as done", || {
+        browser.eval(first).as_str().map(str::to_string)
+    });
+    assert_eq!(listed, id.to_string());
 }
 
 use std::path::Path;

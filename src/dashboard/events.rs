@@ -2,7 +2,8 @@
 //! writes every [`MonitorEvent`](crate::executor::MonitorEvent) as one `data:` line of JSON
 //! (tagged `type`), plus a `status` event (the [`StatusSnapshot`] with `"type": "status"`)
 //! about once a second while a compute runs. When idle it writes a comment each second, so a
-//! client that went away is noticed (the write fails) and its subscription freed.
+//! client that went away is noticed (the write fails) and its subscription freed. When the
+//! dashboard stops, a last `{"type":"stopped"}` event tells the client to close.
 
 use super::Shared;
 use crate::executor::StatusSnapshot;
@@ -100,5 +101,8 @@ fn stream(request: Request, shared: &Shared) -> std::io::Result<()> {
         }
         out.flush()?;
     }
-    Ok(())
+    // The server stops. The socket closes once the client closes its end, or now if it
+    // asked for `Connection: close`; the page closes its end on this event.
+    out.write_all(b"data: {\"type\":\"stopped\"}\n\n")?;
+    out.flush()
 }

@@ -187,6 +187,13 @@ function onEvent(ev) {
       }
       break;
     }
+    case "stopped":
+      // The server is going away: stop reconnecting.
+      source.close();
+      $("connection").textContent = "dashboard stopped";
+      $("connection").className = "off";
+      document.body.dataset.connected = "no";
+      return;
     case "compute_finished":
       if (ev.compute === state.selected) {
         state.running.clear();
@@ -202,6 +209,7 @@ function onEvent(ev) {
 // ---- drawing -------------------------------------------------------------------------
 
 let scheduled = false;
+let source = null;
 function schedule() {
   if (scheduled) return;
   scheduled = true;
@@ -426,7 +434,7 @@ async function start() {
   }
   await loadHistory();
   if (state.selected === null && state.history.length) select(state.history[0].id);
-  const source = new EventSource("/api/events");
+  source = new EventSource("/api/events");
   source.onopen = () => {
     $("connection").textContent = "live";
     $("connection").className = "on";
