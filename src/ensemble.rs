@@ -2,6 +2,7 @@
 //! from it, like TAPE's `Ensemble`.
 
 use crate::analysis::{FunctionRegistry, LightcurveFunction, Nobs};
+use crate::dashboard::Dashboard;
 use crate::error::{Error, Result};
 use crate::executor::{Executor, ExecutorConfig, ExecutorInfo};
 use crate::format::{human_bytes, thousands};
@@ -30,6 +31,7 @@ pub struct EnsembleBuilder {
     executor: Option<Arc<Executor>>,
     registry: Option<FunctionRegistry>,
     bad_values: BadValues,
+    dashboard: Option<String>,
 }
 
 impl EnsembleBuilder {
@@ -74,7 +76,16 @@ impl EnsembleBuilder {
         self.bad_values = policy;
         self
     }
-    /// Starts the executor (unless one was given) and returns the ensemble.
+    /// Serve the live dashboard on `addr` (`HOST:PORT`, e.g. `127.0.0.1:0` for a free port on
+    /// this machine only) while the ensemble lives; its address shows in
+    /// [`Ensemble::executor_info`] and [`Ensemble::dashboard_url`]. Off by default.
+    pub fn dashboard(mut self, addr: impl Into<String>) -> Self {
+        self.dashboard = Some(addr.into());
+        self
+    }
+    /// Starts the executor (unless one was given) and the dashboard (if asked for) and
+    /// returns the ensemble. A dashboard address that cannot be bound is an
+    /// [`Error::InvalidArgument`] naming it.
     pub fn build(self) -> Result<Ensemble> {
         if self.executor.is_some() && self.config.is_some() {
             return Err(Error::InvalidArgument(
@@ -85,7 +96,16 @@ impl EnsembleBuilder {
             Some(e) => (e, false),
             None => (Executor::new(self.config.unwrap_or_default())?, true),
         };
+        let dashboard = match &self.dashboard {
+            Some(addr) => {
+                let d = Dashboard::start(addr, executor.monitor().clone())?;
+                executor.monitor().set_dashboard(Some(d.url()));
+                Some(d)
+            }
+            None => None,
+        };
         Ok(Ensemble {
+            dashboard,
             executor,
             owns_executor: owns,
             registry: Arc::new(
@@ -119,6 +139,8 @@ pub struct Ensemble {
     objects: OnceLock<RecordBatch>,
     object_file: Option<Arc<ObjectTable>>,
     bad_values: BadValues,
+    /// Serves the executor's monitor while the ensemble lives.
+    dashboard: Option<Dashboard>,
 }
 
 impl fmt::Debug for Ensemble {
@@ -152,12 +174,19 @@ impl Ensemble {
             objects: OnceLock::new(),
             object_file: None,
             bad_values: BadValues::default(),
+            dashboard: None,
         }
     }
 
     /// The executor (clone the `Arc` to share it).
     pub fn executor(&self) -> &Arc<Executor> {
         &self.executor
+    }
+
+    /// The live dashboard's address (`http://HOST:PORT/`), when
+    /// [`EnsembleBuilder::dashboard`] started one.
+    pub fn dashboard_url(&self) -> Option<String> {
+        self.dashboard.as_ref().map(Dashboard::url)
     }
 
     /// Workers, threads, memory limit, status and tasks run so far.

@@ -23,6 +23,7 @@
 #![warn(unnameable_types, missing_docs)]
 
 pub mod analysis;
+pub mod dashboard;
 mod ensemble;
 pub mod error;
 pub mod executor;

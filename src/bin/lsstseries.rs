@@ -35,7 +35,13 @@ impl SourceArgs {
         if let Some(dir) = &self.spill_dir {
             builder = builder.spill_dir(dir);
         }
+        if let Some(addr) = &self.dashboard {
+            builder = builder.dashboard(addr.as_str());
+        }
         let mut ens = builder.build()?;
+        if let Some(url) = ens.dashboard_url() {
+            eprintln!("dashboard: {url}");
+        }
         let mut options = SourceOptions::new(self.column_map(), self.partitioning());
         options.bands = self.bands.as_ref().map(|b| b.0.clone());
         ens.from_parquet_with(SourcePaths::new(paths), options)?;

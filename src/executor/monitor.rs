@@ -401,7 +401,7 @@ impl Monitor {
         }
     }
 
-    /// A receiver of every event from now on. Events queue up to [`SUBSCRIBER_QUEUE`] per
+    /// A receiver of every event from now on. Events queue up to `SUBSCRIBER_QUEUE` (4,096) per
     /// subscriber; beyond that the newest are dropped for that subscriber. Dropping the
     /// receiver unsubscribes.
     pub fn subscribe(&self) -> crossbeam_channel::Receiver<MonitorEvent> {
@@ -457,7 +457,7 @@ impl Monitor {
         }
     }
 
-    /// Running computes, then finished ones (newest first, up to [`HISTORY`]).
+    /// Running computes, then finished ones (newest first, up to `HISTORY`, 32).
     pub fn computes(&self) -> Vec<ComputeSnapshot> {
         let registry = lock(&self.registry);
         registry

@@ -258,6 +258,10 @@ pub(crate) struct SourceArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration,
           help_heading = "Partitions and run")]
     pub(crate) timeout: Option<Duration>,
+    /// Serve a live dashboard of the run on ADDR (127.0.0.1:8787; port 0 picks a free
+    /// one); its address is printed to standard error at start
+    #[arg(long, value_name = "ADDR", help_heading = "Partitions and run")]
+    pub(crate) dashboard: Option<String>,
 }
 
 /// Which sources and objects batch reads (applied in this order, before the function).
