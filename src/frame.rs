@@ -595,9 +595,11 @@ impl Frame {
         physical: &PhysicalPlan,
     ) -> Result<Arc<ComputeHandle>> {
         let plan = &optimized.plan;
+        // The top node below the final collect (`chain` runs from the scan up).
         let label = plan
             .chain()
             .into_iter()
+            .rev()
             .map(|ix| plan.node(ix))
             .find(|n| !matches!(n, PlanNode::Collect))
             .map(|n| n.title())

@@ -137,6 +137,7 @@ fn every_compute_is_recorded_with_its_analysis() {
     assert_eq!(computes.len(), 1);
     let c = &computes[0];
     assert_eq!(c.status, ComputeStatus::Done);
+    assert!(c.label.contains("stetson_j"), "{}", c.label);
     assert_eq!(c.tasks_done, c.tasks_total);
     assert_eq!(c.rows_in, 2000);
     assert_eq!(c.rows_out, 15);
