@@ -6,7 +6,7 @@ mod args;
 #[path = "lsstseries/progress.rs"]
 mod progress;
 
-use args::{Cli, Command, DotPlan, LogLevel, OutArgs, SourceArgs};
+use args::{Cli, Command, DotPlan, LogLevel, OutArgs, SelectArgs, SourceArgs};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
 use lsstseries::format::human_bytes;
@@ -60,6 +60,22 @@ impl SourceArgs {
             Some(t) => frame.with_cancellation(Cancellation::new().timeout(t)),
             None => frame,
         }
+    }
+}
+
+impl SelectArgs {
+    /// `frame` with --query, --query-objects and --prune applied, in that order.
+    fn apply(&self, mut frame: Frame) -> Result<Frame, Error> {
+        if let Some(q) = &self.query {
+            frame = frame.query(q)?;
+        }
+        if let Some(q) = &self.query_objects {
+            frame = frame.query_objects(q)?;
+        }
+        if let Some(n) = self.prune {
+            frame = frame.prune(n)?;
+        }
+        Ok(frame)
     }
 }
 
@@ -338,16 +354,7 @@ fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
             out.check(&paths)?;
             let ens = source.open(&paths)?;
             note_skipped(&ens)?;
-            let mut frame = ens.source()?;
-            if let Some(q) = &select.query {
-                frame = frame.query(q)?;
-            }
-            if let Some(q) = &select.query_objects {
-                frame = frame.query_objects(q)?;
-            }
-            if let Some(n) = select.prune {
-                frame = frame.prune(n)?;
-            }
+            let frame = select.apply(ens.source()?)?;
             let frame = frame.batch_named_with(&function, mode.mode)?;
             for w in frame.warnings()? {
                 note!("warning: {w}");
@@ -432,16 +439,7 @@ fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
         } => {
             let ens = source.open(&paths)?;
             note_skipped(&ens)?;
-            let mut frame = ens.source()?;
-            if let Some(q) = &select.query {
-                frame = frame.query(q)?;
-            }
-            if let Some(q) = &select.query_objects {
-                frame = frame.query_objects(q)?;
-            }
-            if let Some(n) = select.prune {
-                frame = frame.prune(n)?;
-            }
+            let frame = select.apply(ens.source()?)?;
             let frame = source.cancellable(frame);
             let batch = if tail {
                 frame.tail(rows)?

@@ -367,13 +367,7 @@ impl PhysicalPlan {
         let (ctx, mut metrics) = self.run(executor, cancel, compute)?;
         let result = ctx.results.take_batch(&ctx)?;
         let result = match &self.aggregate {
-            Some(a) => {
-                let t0 = Instant::now();
-                let (out, dropped) = a.call_counted(&result)?;
-                metrics.aggregate_wall = t0.elapsed();
-                metrics.bad_values.add(&dropped);
-                out
-            }
+            Some(a) => aggregate(a, &result, &mut metrics)?,
             None => result,
         };
         metrics.rows_out = result.num_rows() as u64;
@@ -402,10 +396,7 @@ impl PhysicalPlan {
         let ctx = Arc::new(ctx);
         let mut stream = match &self.aggregate {
             Some(a) => {
-                let t0 = Instant::now();
-                let (result, dropped) = a.call_counted(&ctx.results.take_batch(&ctx)?)?;
-                metrics.aggregate_wall = t0.elapsed();
-                metrics.bad_values.add(&dropped);
+                let result = aggregate(a, &ctx.results.take_batch(&ctx)?, &mut metrics)?;
                 let store = ResultStore::new(1, result.schema(), None);
                 store.push(0, result, &ctx)?;
                 store.take_stream(ctx.clone())?
@@ -643,6 +634,20 @@ impl PhysicalPlan {
         })?;
         Ok((ctx, metrics))
     }
+}
+
+/// Runs the whole-result aggregation on the collected rows, counting its time and the rows
+/// it left out for bad values.
+fn aggregate(
+    a: &crate::plan::AggregateNode,
+    collected: &RecordBatch,
+    metrics: &mut RunMetrics,
+) -> Result<RecordBatch> {
+    let t0 = Instant::now();
+    let (out, dropped) = a.call_counted(collected)?;
+    metrics.aggregate_wall = t0.elapsed();
+    metrics.bad_values.add(&dropped);
+    Ok(out)
 }
 
 /// What one run holds while it runs: its memory budget, spill directory, shuffle buckets,
