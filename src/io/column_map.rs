@@ -58,7 +58,7 @@ pub struct ColumnMap {
     pub err: String,
     /// Band column.
     pub band: String,
-    /// When the band column holds integer codes: their names (see [`BandCodes`]);
+    /// When the band column holds integer codes: their names (see [`BandCodes`](super::BandCodes));
     /// decoding turns codes into names.
     pub band_codes: Option<super::BandCodes>,
 }
