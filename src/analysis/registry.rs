@@ -44,7 +44,15 @@ impl FunctionRegistry {
     /// (see [`PerBand`](super::PerBand)).
     pub fn get(&self, name: &str) -> Result<Arc<dyn LightcurveFunction>> {
         if let Some(inner) = super::PerBand::inner_name(name) {
-            return Ok(Arc::new(super::PerBand::new(self.get(inner)?)?));
+            // An unknown inner function is reported under the name asked for.
+            let inner = self.get(inner).map_err(|e| match e {
+                Error::UnknownFunction { known, .. } => Error::UnknownFunction {
+                    name: name.to_string(),
+                    known,
+                },
+                other => other,
+            })?;
+            return Ok(Arc::new(super::PerBand::new(inner)?));
         }
         self.functions
             .get(name)
