@@ -64,8 +64,13 @@ impl SourceArgs {
 }
 
 impl SelectArgs {
-    /// `frame` with --query, --query-objects and --prune applied, in that order.
-    fn apply(&self, mut frame: Frame) -> Result<Frame, Error> {
+    /// The source of `ens` with --object-file loaded, then --query, --query-objects and
+    /// --prune applied, in that order.
+    fn apply(&self, ens: &mut Ensemble) -> Result<Frame, Error> {
+        if let Some(path) = &self.object_file {
+            ens.from_parquet_objects(path)?;
+        }
+        let mut frame = ens.source()?;
         if let Some(q) = &self.query {
             frame = frame.query(q)?;
         }
@@ -348,14 +353,18 @@ fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
             out,
             mode,
             select,
+            join_objects,
             source,
         } => {
             let t0 = Instant::now();
             out.check(&paths)?;
-            let ens = source.open(&paths)?;
+            let mut ens = source.open(&paths)?;
             note_skipped(&ens)?;
-            let frame = select.apply(ens.source()?)?;
-            let frame = frame.batch_named_with(&function, mode.mode)?;
+            let frame = select.apply(&mut ens)?;
+            let mut frame = frame.batch_named_with(&function, mode.mode)?;
+            if join_objects {
+                frame = frame.join_objects(&[])?;
+            }
             for w in frame.warnings()? {
                 note!("warning: {w}");
             }
@@ -437,9 +446,9 @@ fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
             select,
             source,
         } => {
-            let ens = source.open(&paths)?;
+            let mut ens = source.open(&paths)?;
             note_skipped(&ens)?;
-            let frame = select.apply(ens.source()?)?;
+            let frame = select.apply(&mut ens)?;
             let frame = source.cancellable(frame);
             let batch = if tail {
                 frame.tail(rows)?

@@ -197,7 +197,8 @@ fn try_align_scan(
                 PartitionOp::Filter(_)
                 | PartitionOp::Project(_)
                 | PartitionOp::Map(_)
-                | PartitionOp::Assign(_),
+                | PartitionOp::Assign(_)
+                | PartitionOp::JoinObjects(_),
             ) => {
                 ix = plan.input(ix)?;
             }

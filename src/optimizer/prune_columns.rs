@@ -47,6 +47,14 @@ fn through_op(op: &PartitionOp, needed: Needed) -> Needed {
             }
             n
         }),
+        // Adds object columns by id: what is needed above, less what it adds, plus the id.
+        PartitionOp::JoinObjects(j) => needed.map(|mut n| {
+            for c in &j.columns {
+                n.remove(c);
+            }
+            n.insert(j.id.clone());
+            n
+        }),
         // Keeps whole input rows: what is needed above, plus what its function reads.
         PartitionOp::KeepObjects(k) => needed.map(|mut n| {
             n.insert(k.apply.columns.id.clone());
@@ -76,6 +84,14 @@ impl Rule for PruneColumns {
         let mut needed: Needed = None;
         let chain = plan.chain();
         for &ix in chain.iter().rev() {
+            // A projection keeps only what is needed above it: the columns it would pass on
+            // unread may be pruned from the scan below it.
+            if let (Some(n), PlanNode::Op(PartitionOp::Project(cols))) = (&needed, plan.node(ix)) {
+                let keep: Vec<String> = cols.iter().filter(|c| n.contains(*c)).cloned().collect();
+                if keep.len() < cols.len() {
+                    *plan.node_mut(ix) = PlanNode::Op(PartitionOp::Project(keep));
+                }
+            }
             needed = match plan.node(ix) {
                 PlanNode::Op(op) => through_op(op, needed),
                 PlanNode::Fused(ops) => ops.iter().rev().fold(needed, |n, op| through_op(op, n)),

@@ -11,6 +11,7 @@ mod assign_exec;
 mod collect_exec;
 mod display;
 mod filter_exec;
+mod join_objects_exec;
 mod keep_objects_exec;
 mod project_exec;
 mod sanity_check;
@@ -793,6 +794,9 @@ fn compute_partition<'a>(
             }
             PartitionOp::Assign(items) => assign_exec::assign(&batch, items, schema)?,
             PartitionOp::SortLightcurves(c) => sort_exec::sort_lightcurves(&batch, c)?,
+            PartitionOp::JoinObjects(spec) => {
+                join_objects_exec::join_objects(&batch, spec, schema)?
+            }
             PartitionOp::KeepObjects(spec) => {
                 let (out, dropped) = keep_objects_exec::keep_objects(&batch, spec, &ctx.cancel)?;
                 dropped_here = dropped;

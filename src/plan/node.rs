@@ -4,8 +4,8 @@ use super::expr::{Expr, ExprType, Predicate};
 use crate::analysis::LightcurveFunction;
 use crate::error::{Error, Result};
 use crate::io::{
-    screen_batch, BadValueCounts, BadValues, ColumnMap, ParquetSource, PartitionSlice, Role,
-    RowGroupSkip,
+    screen_batch, BadValueCounts, BadValues, ColumnMap, ObjectTable, ParquetSource, PartitionSlice,
+    Role, RowGroupSkip,
 };
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -153,6 +153,42 @@ pub enum PartitionOp {
     /// output) satisfy a predicate: a semi-join of the sources with a filtered object
     /// table, local to each partition once lightcurves are whole.
     KeepObjects(KeepObjectsSpec),
+    /// Adds object-file columns to each row, looked up by its id (null for an object the
+    /// file lacks): a row-local join with the small, in-memory object table.
+    JoinObjects(JoinObjectsSpec),
+}
+
+/// What [`PartitionOp::JoinObjects`] adds to each row.
+#[derive(Clone)]
+pub struct JoinObjectsSpec {
+    /// The object file, read whole.
+    pub table: Arc<ObjectTable>,
+    /// The input's id column.
+    pub id: String,
+    /// The object-file columns added, in this order.
+    pub columns: Vec<String>,
+}
+
+impl fmt::Debug for JoinObjectsSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "JoinObjects({} from {})",
+            self.columns.join(", "),
+            self.table.path.display()
+        )
+    }
+}
+
+impl JoinObjectsSpec {
+    /// The object file's name, as `explain()` shows it.
+    pub fn file_name(&self) -> String {
+        self.table
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.table.path.display().to_string())
+    }
 }
 
 /// What [`PartitionOp::KeepObjects`] computes per object and keeps.
@@ -181,6 +217,13 @@ impl PartitionOp {
             }
             PartitionOp::Assign(a) => format!("assign({})", assignments(a)),
             PartitionOp::SortLightcurves(c) => format!("sort by {}, {}", c.id, c.time),
+            PartitionOp::JoinObjects(j) => {
+                format!(
+                    "join objects({} from {})",
+                    j.columns.join(", "),
+                    j.file_name()
+                )
+            }
         }
     }
 
@@ -241,6 +284,29 @@ impl PartitionOp {
             PartitionOp::Filter(p) => {
                 p.check(input)?;
                 Ok(input.clone())
+            }
+            PartitionOp::JoinObjects(j) => {
+                input
+                    .field_with_name(&j.id)
+                    .map_err(|_| Error::unknown_column(j.id.clone(), self.label(), input))?;
+                let mut fields: Vec<Field> = input.fields().iter().map(|f| (**f).clone()).collect();
+                for name in &j.columns {
+                    let field = j.table.field(name).ok_or_else(|| {
+                        Error::unknown_column(
+                            name.clone(),
+                            format!("object table {}", j.table.path.display()),
+                            j.table.batch().schema_ref(),
+                        )
+                    })?;
+                    if name == &j.table.id || input.field_with_name(name).is_ok() {
+                        return Err(Error::InvalidArgument(format!(
+                            "{}: column '{name}' is already in the input; select it away first",
+                            self.label()
+                        )));
+                    }
+                    fields.push(field.clone().with_nullable(true));
+                }
+                Ok(Arc::new(Schema::new(fields)))
             }
             PartitionOp::Project(cols) => {
                 let mut fields = Vec::with_capacity(cols.len());
@@ -601,6 +667,13 @@ fn op_title(op: &PartitionOp) -> String {
             k.apply.function.name(),
             k.apply.mode
         ),
+        PartitionOp::JoinObjects(j) => {
+            format!(
+                "JoinObjects[{} from {}]",
+                j.columns.join(", "),
+                j.file_name()
+            )
+        }
     }
 }
 
