@@ -345,6 +345,7 @@ fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
         Command::Batch {
             function,
             paths,
+            on,
             out,
             mode,
             select,
@@ -355,7 +356,8 @@ fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
             let ens = source.open(&paths)?;
             note_skipped(&ens)?;
             let frame = select.apply(ens.source()?)?;
-            let frame = frame.batch_named_with(&function, mode.mode)?;
+            let on: Vec<&str> = on.iter().map(String::as_str).collect();
+            let frame = frame.batch_on_named_with(&function, &on, mode.mode)?;
             for w in frame.warnings()? {
                 note!("warning: {w}");
             }

@@ -15,7 +15,7 @@ mod query;
 
 pub use expr::{col, lit, ArithOp, CmpOp, Expr, ExprType, Func, Literal, Predicate};
 pub use node::{
-    AggregateNode, ApplySpec, BatchMode, InputRequirement, KeepObjectsSpec, MapFunction,
+    key_type, AggregateNode, ApplySpec, BatchMode, InputRequirement, KeepObjectsSpec, MapFunction,
     PartitionOp, PlanNode, PushedFilter, ScanNode, ShuffleNode,
 };
 pub(crate) use properties::node_props;
