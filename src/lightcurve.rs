@@ -445,14 +445,15 @@ fn extra_column<'a>(batch: &'a RecordBatch, name: &str) -> Result<Cow<'a, Float6
     if let Some(f) = a.as_primitive_opt::<Float64Type>() {
         return Ok(Cow::Borrowed(f));
     }
-    check_numeric(name, a.data_type())?;
+    check_numeric(name, a.data_type(), String::new())?;
     let cast = arrow::compute::cast(a, &DataType::Float64)
         .map_err(|e| Error::arrow(format!("casting column '{name}' to Float64"), e))?;
     Ok(Cow::Owned(cast.as_primitive::<Float64Type>().clone()))
 }
 
-/// Refuses a column read by name whose type cannot be read as Float64.
-pub(crate) fn check_numeric(name: &str, data_type: &DataType) -> Result<()> {
+/// Refuses a column read by name whose type cannot be read as Float64; `context` (e.g. " in
+/// input of f") ends the message.
+pub(crate) fn check_numeric(name: &str, data_type: &DataType, context: String) -> Result<()> {
     if data_type.is_numeric() {
         return Ok(());
     }
@@ -461,7 +462,7 @@ pub(crate) fn check_numeric(name: &str, data_type: &DataType) -> Result<()> {
         role: "read by name".into(),
         found: data_type.to_string(),
         expected: "a numeric type (read as Float64)".into(),
-        context: String::new(),
+        context,
     })
 }
 
@@ -690,5 +691,83 @@ fn part(v: &[f64], r: std::ops::Range<usize>) -> &[f64] {
         &[]
     } else {
         &v[r]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Int32Array, Int64Array, StringArray};
+    use std::sync::Arc;
+
+    /// Unsorted rows, a null key, an Int32 column read by name and a NaN in another: groups
+    /// come out by id then key (null last), each in time order, the NaN row left out and
+    /// counted under its column's name.
+    #[test]
+    fn groups_by_id_and_keys_and_reads_columns_by_name() {
+        let batch = RecordBatch::try_from_iter(vec![
+            (
+                "id",
+                Arc::new(Int64Array::from(vec![2, 1, 2, 1, 2, 1])) as ArrayRef,
+            ),
+            (
+                "mjd",
+                Arc::new(Float64Array::from(vec![3.0, 2.0, 1.0, 1.0, 2.0, 3.0])),
+            ),
+            (
+                "night",
+                Arc::new(Int32Array::from(vec![
+                    Some(5),
+                    None,
+                    Some(5),
+                    Some(4),
+                    Some(4),
+                    Some(4),
+                ])),
+            ),
+            (
+                "seeing",
+                Arc::new(Float64Array::from(vec![0.5, 0.6, 0.7, f64::NAN, 0.9, 1.0])),
+            ),
+            (
+                "field",
+                Arc::new(Int32Array::from(vec![10, 11, 12, 13, 14, 15])),
+            ),
+            ("band", Arc::new(StringArray::from(vec!["g"; 6]))),
+        ])
+        .unwrap();
+        let columns = ColumnMap::generated();
+        let extra = ["field".to_string(), "seeing".to_string()];
+        let on = ["night".to_string()];
+        let reads = Reads {
+            roles: &[Role::Time],
+            extra: &extra,
+            on: &on,
+            policy: BadValues::Drop,
+        };
+        let lcs = LightcurveBatch::reading(&batch, &columns, &[], reads).unwrap();
+        type Group = (i64, Vec<f64>, Vec<f64>, Vec<f64>, usize);
+        let groups: Vec<Group> = (0..lcs.len())
+            .map(|k| {
+                let lc = lcs.get(k);
+                let field = lc.column("field").unwrap().to_vec();
+                (
+                    lc.id,
+                    lc.time.to_vec(),
+                    field,
+                    lc.extra.get(1).to_vec(),
+                    lcs.source_row(k),
+                )
+            })
+            .collect();
+        let want: Vec<Group> = vec![
+            (1, vec![3.0], vec![15.0], vec![1.0], 5),
+            (1, vec![2.0], vec![11.0], vec![0.6], 1),
+            (2, vec![2.0], vec![14.0], vec![0.9], 4),
+            (2, vec![1.0, 3.0], vec![12.0, 10.0], vec![0.7, 0.5], 2),
+        ];
+        assert_eq!(groups, want);
+        assert_eq!(lcs.dropped().rows(), 1);
+        assert_eq!(lcs.dropped().get("seeing", crate::io::BadReason::NaN), 1);
     }
 }

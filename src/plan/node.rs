@@ -348,22 +348,11 @@ impl PartitionOp {
                             input,
                         )
                     })?;
-                    crate::lightcurve::check_numeric(name, f.data_type()).map_err(|e| match e {
-                        Error::ColumnType {
-                            column,
-                            role,
-                            found,
-                            expected,
-                            ..
-                        } => Error::ColumnType {
-                            column,
-                            role,
-                            found,
-                            expected,
-                            context: format!(" in input of {}", self.label()),
-                        },
-                        other => other,
-                    })?;
+                    crate::lightcurve::check_numeric(
+                        name,
+                        f.data_type(),
+                        format!(" in input of {}", self.label()),
+                    )?;
                 }
                 let mut keys = Vec::with_capacity(a.on.len());
                 for name in &a.on {
