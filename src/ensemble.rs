@@ -417,6 +417,16 @@ impl Ensemble {
         self.source()?.batch_named_with(name, mode)
     }
 
+    /// [`Frame::batch_on`] over the sources: `function` per object and key values.
+    pub fn batch_on(&self, function: Arc<dyn LightcurveFunction>, on: &[&str]) -> Result<Frame> {
+        self.source()?.batch_on(function, on)
+    }
+
+    /// [`Frame::batch_on_named`] over the sources.
+    pub fn batch_on_named(&self, name: &str, on: &[&str]) -> Result<Frame> {
+        self.source()?.batch_on_named(name, on)
+    }
+
     /// The object table: one row per object with `nobs_<band>` and `nobs_total`, derived
     /// from the sources, and the object file's other columns when one is loaded (computed
     /// once, then cached). [`Frame::object_table`] gives it for a filtered frame, lazily.

@@ -497,6 +497,50 @@ impl Frame {
         )))
     }
 
+    /// Applies `function` once per object and combination of values of the source columns
+    /// `on` (e.g. `band`, or a night or field id): rows `(id, on..., outputs...)`, the key
+    /// columns with their types, ordered by id then key values (as Arrow's row format
+    /// orders them: numbers by value, floats in IEEE total order, strings bytewise); a null
+    /// key forms its own group, sorted last. Lightcurves are made whole first, as for
+    /// [`Frame::batch`]. A [`Rows::Many`](crate::analysis::Rows::Many) function repeats the
+    /// key values on each of its rows.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(4))?;
+    /// // One Stetson J per object and band.
+    /// let per_band = ens.source()?.batch_on_named("stetson_j", &["band"])?.compute()?;
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn batch_on(&self, function: Arc<dyn LightcurveFunction>, on: &[&str]) -> Result<Frame> {
+        self.batch_on_with(function, on, BatchMode::Auto)
+    }
+
+    /// [`Frame::batch_on`] with the function registered under `name`.
+    pub fn batch_on_named(&self, name: &str, on: &[&str]) -> Result<Frame> {
+        self.batch_on(self.registry.get(name)?, on)
+    }
+
+    /// [`Frame::batch_on_named`] with an explicit mode.
+    pub fn batch_on_named_with(&self, name: &str, on: &[&str], mode: BatchMode) -> Result<Frame> {
+        self.batch_on_with(self.registry.get(name)?, on, mode)
+    }
+
+    /// [`Frame::batch_on`] with an explicit mode (see [`BatchMode`]).
+    pub fn batch_on_with(
+        &self,
+        function: Arc<dyn LightcurveFunction>,
+        on: &[&str],
+        mode: BatchMode,
+    ) -> Result<Frame> {
+        let spec = ApplySpec {
+            on: on.iter().map(|c| c.to_string()).collect(),
+            ..self.apply_spec(function, mode)
+        };
+        self.push(PlanNode::Op(PartitionOp::Apply(spec)))
+    }
+
     /// `function` over this frame's lightcurves: its roles, bands and bad-value policy.
     fn apply_spec(&self, function: Arc<dyn LightcurveFunction>, mode: BatchMode) -> ApplySpec {
         ApplySpec {
@@ -505,6 +549,7 @@ impl Frame {
             columns: self.columns.clone(),
             bands: self.bands.clone(),
             bad_values: self.bad_values,
+            on: Vec::new(),
         }
     }
 

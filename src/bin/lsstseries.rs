@@ -350,6 +350,7 @@ fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
         Command::Batch {
             function,
             paths,
+            on,
             out,
             mode,
             select,
@@ -361,7 +362,8 @@ fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
             let mut ens = source.open(&paths)?;
             note_skipped(&ens)?;
             let frame = select.apply(&mut ens)?;
-            let mut frame = frame.batch_named_with(&function, mode.mode)?;
+            let on: Vec<&str> = on.iter().map(String::as_str).collect();
+            let mut frame = frame.batch_on_named_with(&function, &on, mode.mode)?;
             if join_objects {
                 frame = frame.join_objects(&[])?;
             }

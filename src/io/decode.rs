@@ -173,9 +173,9 @@ impl<R: Read> Read for CountingRead<R> {
 
 /// Reads `slice` of `f`, decodes `columns` (by name, in the given order) to their types in
 /// `schema` (the canonical schema), and validates the role columns named by `roles`: ids
-/// and bands always; time, flux and error values only under [`BadValues::Reject`] (the
-/// other policies act where functions read them, see `bad_values`). Also returns the bytes
-/// read from the file.
+/// and bands always; time, flux and error values, and those of the columns `checked` (read
+/// by name by a function), only under [`BadValues::Reject`] (the other policies act where
+/// functions read them, see `bad_values`). Also returns the bytes read from the file.
 pub(crate) fn read(
     f: &SourceFile,
     slice: &PartitionSlice,
@@ -183,6 +183,7 @@ pub(crate) fn read(
     schema: &Schema,
     roles: &ColumnMap,
     policy: BadValues,
+    checked: &[String],
 ) -> Result<(RecordBatch, u64)> {
     // Columns other files have and this one lacks read as nulls (see `merge_schema`).
     let file_schema = f.meta.schema();
@@ -248,7 +249,9 @@ pub(crate) fn read(
             .role_of(name)
             .filter(|_| !values || policy == BadValues::Reject)
         {
-            validate(&f.path, slice, name, role, &col, &raw, roles)?;
+            validate(&f.path, slice, name, Some(role), &col, &raw, roles)?;
+        } else if policy == BadValues::Reject && checked.contains(name) && !values {
+            validate(&f.path, slice, name, None, &col, &raw, roles)?;
         }
         fields.push(target.clone());
         arrays.push(col);
@@ -273,13 +276,14 @@ fn path_key_array(value: &str, data_type: &DataType, rows: usize) -> Result<Arra
     })
 }
 
-/// Rejects nulls, NaN/inf in time, flux and error, and non-positive errors, naming the file,
-/// row and object.
+/// Rejects nulls, NaN/inf in time, flux, error and columns read by name (`role` `None`; a
+/// numeric type, read as Float64), and non-positive errors, naming the file, row and
+/// object.
 fn validate(
     path: &Path,
     slice: &PartitionSlice,
     name: &str,
-    role: Role,
+    role: Option<Role>,
     col: &ArrayRef,
     raw: &RecordBatch,
     columns: &ColumnMap,
@@ -290,10 +294,11 @@ fn validate(
             .and_then(|c| array_value_to_string(c, i).ok())
             .unwrap_or_else(|| "?".into())
     };
+    let what = role.map_or("read by name", Role::name);
     if col.null_count() > 0 {
         let i = (0..col.len()).find(|&i| col.is_null(i)).unwrap_or(0);
         return Err(Error::InvalidData(format!(
-            "{}: column '{name}' ({role}) is null at row {} (object {}); {} null(s) in rows {}..{}",
+            "{}: column '{name}' ({what}) is null at row {} (object {}); {} null(s) in rows {}..{}",
             path.display(),
             slice.start + i,
             id_at(i),
@@ -302,11 +307,23 @@ fn validate(
             slice.start + slice.rows
         )));
     }
-    if matches!(role, Role::Time | Role::Flux | Role::Err) {
+    if matches!(role, None | Some(Role::Time | Role::Flux | Role::Err)) {
+        // A column read by name may be of any numeric type; integers are always finite.
+        let floats;
+        let col = match col.data_type() {
+            DataType::Float64 => col,
+            DataType::Float16 | DataType::Float32 => {
+                floats = cast(col, &DataType::Float64)
+                    .map_err(|e| Error::arrow(format!("checking column '{name}'"), e))?;
+                &floats
+            }
+            _ => return Ok(()),
+        };
+        let positive = role == Some(Role::Err);
         let v = col.as_primitive::<Float64Type>().values();
         // Branch-free scan first (vectorizes); find the first offender only on failure.
         let ok = |x: f64| {
-            if role == Role::Err {
+            if positive {
                 x.is_finite() && x > 0.0
             } else {
                 x.is_finite()
@@ -321,13 +338,13 @@ fn validate(
             v.iter().position(|&x| !ok(x))
         };
         if let Some(i) = bad {
-            let what = if role == Role::Err {
+            let rule = if positive {
                 "must be finite and > 0"
             } else {
                 "must be finite"
             };
             return Err(Error::InvalidData(format!(
-                "{}: column '{name}' ({role}) {what}, found {} at row {} (object {})",
+                "{}: column '{name}' ({what}) {rule}, found {} at row {} (object {})",
                 path.display(),
                 v[i],
                 slice.start + i,

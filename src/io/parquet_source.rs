@@ -312,6 +312,18 @@ impl ParquetSource {
         slice: &PartitionSlice,
         columns: &[String],
     ) -> Result<(RecordBatch, u64)> {
+        self.read_checked(slice, columns, &[])
+    }
+
+    /// [`ParquetSource::read_counted`] that, under [`BadValues::Reject`], also refuses
+    /// null, NaN and infinite values in the columns `checked` (those functions read by
+    /// name), naming file, column, row and object.
+    pub fn read_checked(
+        &self,
+        slice: &PartitionSlice,
+        columns: &[String],
+        checked: &[String],
+    ) -> Result<(RecordBatch, u64)> {
         let file = self.files.get(slice.file).ok_or_else(|| {
             Error::InvalidArgument(format!(
                 "partition names file {} of a source with {} file(s)",
@@ -326,6 +338,7 @@ impl ParquetSource {
             &self.schema,
             &self.columns,
             self.bad_values,
+            checked,
         )
     }
 

@@ -243,6 +243,7 @@ mod tests {
             columns: ColumnMap::tape(),
             bands: Arc::new(vec!["g".into(), "r".into()]),
             bad_values: Default::default(),
+            on: Vec::new(),
         })
     }
 

@@ -57,20 +57,11 @@ fn through_op(op: &PartitionOp, needed: Needed) -> Needed {
         }),
         // Keeps whole input rows: what is needed above, plus what its function reads.
         PartitionOp::KeepObjects(k) => needed.map(|mut n| {
-            n.insert(k.apply.columns.id.clone());
-            for r in k.apply.function.required() {
-                n.insert(k.apply.columns.column(*r).to_string());
-            }
+            n.extend(k.apply.reads());
             n
         }),
-        PartitionOp::Apply(a) => {
-            let mut n = BTreeSet::new();
-            n.insert(a.columns.id.clone());
-            for r in a.function.required() {
-                n.insert(a.columns.column(*r).to_string());
-            }
-            Some(n)
-        }
+        // Its output is new columns: it needs only what it reads (keys included).
+        PartitionOp::Apply(a) => Some(a.reads().into_iter().collect()),
     }
 }
 

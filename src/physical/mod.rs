@@ -233,6 +233,32 @@ pub struct RunMetrics {
     pub aggregate_wall: Duration,
 }
 
+/// The columns the plan's functions read by name (what decoding checks under
+/// [`BadValues::Reject`](crate::io::BadValues::Reject)).
+fn read_by_name(plan: &LogicalPlan) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |op: &PartitionOp| {
+        let apply = match op {
+            PartitionOp::Apply(a) => a,
+            PartitionOp::KeepObjects(k) => &k.apply,
+            _ => return,
+        };
+        for c in apply.function.extra_columns() {
+            if !names.contains(c) {
+                names.push(c.clone());
+            }
+        }
+    };
+    for ix in plan.chain() {
+        match plan.node(ix) {
+            PlanNode::Op(op) => add(op),
+            PlanNode::Fused(ops) => ops.iter().for_each(&mut add),
+            _ => {}
+        }
+    }
+    names
+}
+
 impl PhysicalPlan {
     /// Cuts an optimized logical plan into stages at its shuffles, after checking that
     /// every node's declared requirement is met (see `sanity_check`).
@@ -249,10 +275,17 @@ impl PhysicalPlan {
             steps: Vec::new(),
             output: StageOutput::Collect,
         };
+        let checked = read_by_name(plan);
         for ix in plan.chain() {
             let schema = plan.schema(ix)?;
             match plan.node(ix) {
                 PlanNode::Scan(s) => {
+                    let mut s = s.clone();
+                    s.checked = checked
+                        .iter()
+                        .filter(|c| s.projection.contains(c))
+                        .cloned()
+                        .collect();
                     nodes.push((
                         ix,
                         NodeLocation::Scan {
@@ -260,7 +293,7 @@ impl PhysicalPlan {
                         },
                     ));
                     id_column = Some(s.source.columns.id.clone());
-                    current = Some(new_stage(StageInput::Scan(s.clone()), schema));
+                    current = Some(new_stage(StageInput::Scan(s), schema));
                 }
                 PlanNode::Op(op) => {
                     if let Some(st) = current.as_mut() {

@@ -13,7 +13,9 @@ pub fn read_partition(scan: &ScanNode, index: usize) -> Result<(RecordBatch, u64
     let slice = &scan.slices()[index];
     let skip = scan.skip().map(|s| s.of_file(slice.file)).unwrap_or(&[]);
     if !skip.iter().any(|&s| s) {
-        return scan.source.read_counted(slice, &scan.projection);
+        return scan
+            .source
+            .read_checked(slice, &scan.projection, &scan.checked);
     }
     let groups = &scan.source.files[slice.file].row_groups;
     let mut pieces: Vec<PartitionSlice> = Vec::new();
@@ -36,7 +38,9 @@ pub fn read_partition(scan: &ScanNode, index: usize) -> Result<(RecordBatch, u64
     let mut batches = Vec::with_capacity(pieces.len());
     let mut bytes = 0;
     for p in &pieces {
-        let (b, n) = scan.source.read_counted(p, &scan.projection)?;
+        let (b, n) = scan
+            .source
+            .read_checked(p, &scan.projection, &scan.checked)?;
         batches.push(b);
         bytes += n;
     }

@@ -130,6 +130,44 @@ pub struct ApplySpec {
     pub bands: Arc<Vec<String>>,
     /// What the function sees of bad values in the columns it reads (the source's policy).
     pub bad_values: BadValues,
+    /// Key columns besides the id (`batch_on`): the function runs once per id and
+    /// combination of their values, and the output carries them after the id.
+    pub on: Vec<String>,
+}
+
+impl ApplySpec {
+    /// Every input column the function reads: the id, its roles, its columns read by name
+    /// and the key columns.
+    pub fn reads(&self) -> Vec<String> {
+        let mut cols = vec![self.columns.id.clone()];
+        let named = self
+            .function
+            .required()
+            .iter()
+            .map(|r| self.columns.column(*r).to_string())
+            .chain(self.function.extra_columns().iter().cloned())
+            .chain(self.on.iter().cloned());
+        for c in named {
+            if !cols.contains(&c) {
+                cols.push(c);
+            }
+        }
+        cols
+    }
+
+    /// The function's name, with its key columns and the columns it reads by name when
+    /// it has them (`mean on [night] reading [airmass]`), as `explain()` shows it.
+    pub fn label(&self) -> String {
+        let mut label = self.function.name().to_string();
+        if !self.on.is_empty() {
+            label.push_str(&format!(" on [{}]", self.on.join(", ")));
+        }
+        let extra = self.function.extra_columns();
+        if !extra.is_empty() {
+            label.push_str(&format!(" reading [{}]", extra.join(", ")));
+        }
+        label
+    }
 }
 
 /// An operation that runs on each partition independently (fusable).
@@ -207,13 +245,9 @@ impl PartitionOp {
             PartitionOp::Filter(p) => format!("filter({p})"),
             PartitionOp::Project(c) => format!("project({})", c.join(", ")),
             PartitionOp::Map(m) => m.name.clone(),
-            PartitionOp::Apply(a) => a.function.name().to_string(),
+            PartitionOp::Apply(a) => a.label(),
             PartitionOp::KeepObjects(k) => {
-                format!(
-                    "keep objects where {} ({})",
-                    k.predicate,
-                    k.apply.function.name()
-                )
+                format!("keep objects where {} ({})", k.predicate, k.apply.label())
             }
             PartitionOp::Assign(a) => format!("assign({})", assignments(a)),
             PartitionOp::SortLightcurves(c) => format!("sort by {}, {}", c.id, c.time),
@@ -372,9 +406,45 @@ impl PartitionOp {
                         });
                     }
                 }
+                for name in a.function.extra_columns() {
+                    let f = input.field_with_name(name).map_err(|_| {
+                        Error::unknown_column(
+                            name.clone(),
+                            format!("{} (reads it by name)", self.label()),
+                            input,
+                        )
+                    })?;
+                    crate::lightcurve::check_numeric(
+                        name,
+                        f.data_type(),
+                        format!(" in input of {}", self.label()),
+                    )?;
+                }
+                let mut keys = Vec::with_capacity(a.on.len());
+                for name in &a.on {
+                    let f = input.field_with_name(name).map_err(|_| {
+                        Error::unknown_column(
+                            name.clone(),
+                            format!("{} (groups by it)", self.label()),
+                            input,
+                        )
+                    })?;
+                    if name == &a.columns.id {
+                        return Err(Error::InvalidArgument(format!(
+                            "key column '{name}' is the id column, a key already"
+                        )));
+                    }
+                    if a.on.iter().filter(|k| *k == name).count() > 1 {
+                        return Err(Error::InvalidArgument(format!(
+                            "key column '{name}' given twice"
+                        )));
+                    }
+                    keys.push(Field::new(name, key_type(f.data_type()), true));
+                }
                 let out = a.function.output_fields(&a.bands);
                 crate::analysis::check_fields(a.function.as_ref(), &out)?;
                 let mut fields = vec![Field::new(&a.columns.id, DataType::Int64, false)];
+                fields.extend(keys);
                 fields.extend(out);
                 // Two columns of one name (a band named `total` beside `nobs_total`, an id
                 // column named like an output) would make readers pick one silently.
@@ -439,6 +509,9 @@ pub struct ScanNode {
     /// Filters whose row groups the scan may leave out (their statistics prove no row
     /// passes), with the flags computed from them; the filters themselves still run.
     pub pushed: Option<PushedFilter>,
+    /// Columns functions above read by name, whose values decoding refuses when bad under
+    /// [`BadValues::Reject`] (as it does time, flux and error); set by physical planning.
+    pub checked: Vec<String>,
 }
 
 /// Filters pushed into a scan, and the row groups their statistics rule out.
@@ -464,6 +537,7 @@ impl ScanNode {
             projection,
             aligned: false,
             pushed: None,
+            checked: Vec::new(),
         }
     }
 
@@ -620,7 +694,7 @@ impl PlanNode {
     /// A short name for messages: `Apply[f]` for a per-lightcurve function, else the title.
     pub fn short_name(&self) -> String {
         match self {
-            PlanNode::Op(PartitionOp::Apply(a)) => format!("Apply[{}]", a.function.name()),
+            PlanNode::Op(PartitionOp::Apply(a)) => format!("Apply[{}]", a.label()),
             other => other.title(),
         }
     }
@@ -645,6 +719,15 @@ impl PlanNode {
     }
 }
 
+/// The type a key column of `batch_on` has in the output: its own, a dictionary-encoded
+/// column (the band) as its values' type.
+pub fn key_type(data_type: &DataType) -> DataType {
+    match data_type {
+        DataType::Dictionary(_, values) => (**values).clone(),
+        other => other.clone(),
+    }
+}
+
 fn assignments(items: &[(String, Expr)]) -> String {
     items
         .iter()
@@ -658,13 +741,13 @@ fn op_title(op: &PartitionOp) -> String {
         PartitionOp::Filter(p) => format!("Filter[{p}]"),
         PartitionOp::Project(c) => format!("Project[{}]", c.join(", ")),
         PartitionOp::Map(m) => format!("Map[{}]", m.name),
-        PartitionOp::Apply(a) => format!("Apply[{}]  mode={}", a.function.name(), a.mode),
+        PartitionOp::Apply(a) => format!("Apply[{}]  mode={}", a.label(), a.mode),
         PartitionOp::Assign(a) => format!("Assign[{}]", assignments(a)),
         PartitionOp::SortLightcurves(c) => format!("SortLightcurves[{}, {}]", c.id, c.time),
         PartitionOp::KeepObjects(k) => format!(
             "KeepObjects[{} by {}]  mode={}",
             k.predicate,
-            k.apply.function.name(),
+            k.apply.label(),
             k.apply.mode
         ),
         PartitionOp::JoinObjects(j) => {
@@ -696,6 +779,7 @@ mod tests {
             columns,
             bands: Arc::new(bands.iter().map(|b| b.to_string()).collect()),
             bad_values: Default::default(),
+            on: Vec::new(),
         })
     }
 

@@ -87,6 +87,10 @@ pub(crate) enum Command {
         /// Parquet files, directories (read recursively) or glob patterns (quoted or not)
         #[arg(value_name = "PATH", required = true)]
         paths: Vec<PathBuf>,
+        /// Evaluate the function once per object and value of these source columns (e.g.
+        /// band, or a night or field id); they follow the id in the output
+        #[arg(long, value_name = "COL[,COL]", value_delimiter = ',')]
+        on: Vec<String>,
         #[command(flatten)]
         out: OutArgs,
         #[command(flatten)]
