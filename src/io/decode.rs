@@ -34,7 +34,7 @@ pub(crate) fn read_raw(
     rows: usize,
     columns: &[String],
 ) -> Result<RecordBatch> {
-    Ok(read_raw_counted(f, &[start..start + rows], columns)?.0)
+    Ok(read_raw_counted(f, std::slice::from_ref(&(start..start + rows)), columns)?.0)
 }
 
 /// [`read_raw`] of the rows of `ranges` (sorted, disjoint, not empty), one after the other

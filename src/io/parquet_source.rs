@@ -312,7 +312,8 @@ impl ParquetSource {
         slice: &PartitionSlice,
         columns: &[String],
     ) -> Result<(RecordBatch, u64)> {
-        self.read_rows_counted(slice, &[slice.start..slice.start + slice.rows], columns)
+        let whole = slice.start..slice.start + slice.rows;
+        self.read_rows_counted(slice, std::slice::from_ref(&whole), columns)
     }
 
     /// [`ParquetSource::read_counted`] of only the rows of `ranges` of the slice's file
