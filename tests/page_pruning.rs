@@ -238,6 +238,31 @@ fn a_file_without_page_index_reads_as_before() {
     assert!(m_paged.bytes_read < m.bytes_read);
 }
 
+#[test]
+fn errors_name_file_rows_after_skipped_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("paged.parquet");
+    write_source(&path, true);
+    let mut ens = Ensemble::builder()
+        .n_workers(1)
+        .bad_values(BadValues::Reject)
+        .build()
+        .unwrap();
+    ens.from_parquet(&path, ColumnMap::generated(), Partitioning::RowGroups)
+        .unwrap();
+    // Rows 1100..1300 are read (pages before them skipped); the first NaN flux among them is
+    // row 1164 (97 x 12), the 65th row read.
+    let err = ens
+        .source()
+        .unwrap()
+        .query("mjd >= 58110 and mjd < 58130")
+        .unwrap()
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("found NaN at row 1164 "), "{err}");
+}
+
 fn partitioning() -> impl Strategy<Value = Partitioning> {
     prop_oneof![
         Just(Partitioning::RowGroups),
