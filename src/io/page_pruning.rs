@@ -168,10 +168,8 @@ impl RowRanges {
     pub fn complement_within(&self, within: Range<usize>) -> RowRanges {
         let mut out = Vec::new();
         let mut at = within.start;
-        for r in &self.0 {
-            if r.end <= at {
-                continue;
-            }
+        let first = self.0.partition_point(|r| r.end <= at);
+        for r in &self.0[first..] {
             if r.start >= within.end {
                 break;
             }
@@ -188,11 +186,9 @@ impl RowRanges {
 
     /// Whether every row of `range` is in the set.
     pub fn contains(&self, range: &Range<usize>) -> bool {
-        range.start >= range.end
-            || self
-                .0
-                .iter()
-                .any(|r| r.start <= range.start && range.end <= r.end)
+        // The one range that could hold it: the last starting at or before its start.
+        let i = self.0.partition_point(|r| r.start <= range.start);
+        range.start >= range.end || (i > 0 && range.end <= self.0[i - 1].end)
     }
 }
 
