@@ -192,6 +192,8 @@ pub struct StageMetrics {
     pub read_busy: Duration,
     /// Bytes read from Parquet by this stage.
     pub bytes_read: u64,
+    /// Rows of its scan's partitions not read because the page index rules them out.
+    pub page_rows_skipped: u64,
     /// Bytes this stage wrote into its output shuffle.
     pub bytes_shuffled: usize,
     /// Tasks stolen from another thread while the stage ran.
@@ -209,6 +211,8 @@ pub struct RunMetrics {
     pub rows_in: u64,
     /// Bytes read from Parquet files (pages and footers the reader fetched).
     pub bytes_read: u64,
+    /// Rows not read because pushed filters rule out their pages (page index).
+    pub page_rows_skipped: u64,
     /// Rows in the result.
     pub rows_out: u64,
     /// Bytes moved through shuffles.
@@ -604,6 +608,7 @@ impl PhysicalPlan {
                 m.rows_in += out.rows_in;
                 m.rows_out += out.rows_out;
                 m.bytes_read += out.bytes_read;
+                m.page_rows_skipped += out.page_rows_skipped;
                 m.read_busy += out.read_busy;
                 for (total, op) in m.ops.iter_mut().zip(&out.ops) {
                     total.rows_in += op.rows_in;
@@ -613,6 +618,7 @@ impl PhysicalPlan {
                     total.bad_values.add(&op.bad_values);
                 }
                 metrics.bytes_read += out.bytes_read;
+                metrics.page_rows_skipped += out.page_rows_skipped;
                 m.bad_values.add(&out.bad_values);
                 metrics.bad_values.add(&out.bad_values);
                 durations.push(out.elapsed);
@@ -702,6 +708,7 @@ struct TaskOutput {
     rows_in: u64,
     rows_out: u64,
     bytes_read: u64,
+    page_rows_skipped: u64,
     elapsed: Duration,
     read_busy: Duration,
     bad_values: BadValueCounts,
@@ -713,6 +720,7 @@ struct PartitionOutput<'a> {
     batch: RecordBatch,
     rows_in: u64,
     bytes_read: u64,
+    page_rows_skipped: u64,
     read_busy: Duration,
     reserved: TaskReservation<'a>,
     bad_values: BadValueCounts,
@@ -726,6 +734,7 @@ fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Resul
         batch,
         rows_in,
         bytes_read,
+        page_rows_skipped,
         read_busy,
         reserved,
         bad_values,
@@ -752,6 +761,7 @@ fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Resul
         rows_in,
         rows_out,
         bytes_read,
+        page_rows_skipped,
         elapsed: t0.elapsed(),
         read_busy,
         bad_values,
@@ -799,9 +809,12 @@ fn compute_partition<'a>(
     ctx.cancel.check()?;
     let make_room = || ctx.make_room();
     let read_start = Instant::now();
-    let (mut batch, bytes_read) = match &stage.input {
-        StageInput::Scan(scan) => scan_exec::read_partition(scan, index)?,
-        StageInput::Shuffle { shuffle, .. } => (ctx.stores[*shuffle].read(index)?, 0),
+    let (mut batch, bytes_read, page_rows_skipped) = match &stage.input {
+        StageInput::Scan(scan) => {
+            let read = scan_exec::read_partition(scan, index)?;
+            (read.batch, read.bytes_read, read.page_rows_skipped)
+        }
+        StageInput::Shuffle { shuffle, .. } => (ctx.stores[*shuffle].read(index)?, 0, 0),
     };
     let read_busy = read_start.elapsed();
     let mut ops = Vec::with_capacity(stage.steps.len());
@@ -855,6 +868,7 @@ fn compute_partition<'a>(
         batch,
         rows_in,
         bytes_read,
+        page_rows_skipped,
         read_busy,
         reserved,
         bad_values,

@@ -4,8 +4,8 @@ use super::expr::{Expr, ExprType, Predicate};
 use crate::analysis::LightcurveFunction;
 use crate::error::{Error, Result};
 use crate::io::{
-    screen_batch, BadValueCounts, BadValues, ColumnMap, ObjectTable, ParquetSource, PartitionSlice,
-    Role, RowGroupSkip,
+    screen_batch, BadValueCounts, BadValues, ColumnMap, ObjectTable, PageSkip, ParquetSource,
+    PartitionSlice, Role, RowGroupSkip,
 };
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -521,6 +521,8 @@ pub struct PushedFilter {
     pub filters: Vec<Expr>,
     /// Row groups left out.
     pub skip: Arc<RowGroupSkip>,
+    /// Rows of the other row groups left out by the page index.
+    pub pages: Arc<PageSkip>,
 }
 
 impl ScanNode {
@@ -544,6 +546,11 @@ impl ScanNode {
     /// Row groups the scan leaves out.
     pub fn skip(&self) -> Option<&RowGroupSkip> {
         self.pushed.as_ref().map(|p| p.skip.as_ref())
+    }
+
+    /// Rows of the remaining row groups the scan leaves out by the page index.
+    pub fn page_skip(&self) -> Option<&PageSkip> {
+        self.pushed.as_ref().map(|p| p.pages.as_ref())
     }
 
     /// The partitions this scan produces.
