@@ -505,6 +505,11 @@ impl Frame {
     /// [`Frame::batch`]. A [`Rows::Many`](crate::analysis::Rows::Many) function repeats the
     /// key values on each of its rows.
     ///
+    /// A key that is not a source column but a column of the loaded object file (e.g. a
+    /// class or a field) is joined to the sources first ([`Frame::join_objects`]): it is
+    /// constant per object, so it adds a column to the result rather than splitting a
+    /// lightcurve.
+    ///
     /// ```no_run
     /// use lsstseries::prelude::*;
     /// let mut ens = Ensemble::new()?;
@@ -534,11 +539,25 @@ impl Frame {
         on: &[&str],
         mode: BatchMode,
     ) -> Result<Frame> {
+        let schema = self.schema()?;
+        let from_objects: Vec<&str> = match &self.objects {
+            Some(table) => on
+                .iter()
+                .copied()
+                .filter(|c| schema.field_with_name(c).is_err() && table.field(c).is_some())
+                .collect(),
+            None => Vec::new(),
+        };
+        let input = if from_objects.is_empty() {
+            self.clone()
+        } else {
+            self.join_objects(&from_objects)?
+        };
         let spec = ApplySpec {
             on: on.iter().map(|c| c.to_string()).collect(),
-            ..self.apply_spec(function, mode)
+            ..input.apply_spec(function, mode)
         };
-        self.push(PlanNode::Op(PartitionOp::Apply(spec)))
+        input.push(PlanNode::Op(PartitionOp::Apply(spec)))
     }
 
     /// `function` over this frame's lightcurves: its roles, bands and bad-value policy.

@@ -568,3 +568,49 @@ fn object_ids_of_another_integer_type_join_exactly_or_are_refused() {
     let err = ens.from_parquet_objects(&neg).unwrap_err().to_string();
     assert!(err.contains("neg.parquet") && err.contains("-1"), "{err}");
 }
+
+/// `batch_on` by an object-file column: joined first, one group per object and value.
+#[test]
+fn batch_on_an_object_column_adds_it_to_the_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = GeneratorConfig {
+        objects: 20,
+        observations: 6,
+        files: 2,
+        shuffle_rows: true,
+        scatter: true,
+        ..GeneratorConfig::default()
+    };
+    let (data, objects, in_file) = dataset(dir.path(), &cfg);
+    let ens = open(&data, &objects, Partitioning::Count(4));
+    let by_class = ens
+        .source()
+        .unwrap()
+        .batch_on_named("nobs", &["class", "band"])
+        .unwrap();
+    assert!(by_class.explain().unwrap().contains("JoinObjects[class"));
+    let got = by_class.compute().unwrap();
+    let plain = ens
+        .source()
+        .unwrap()
+        .batch_on_named("nobs", &["band"])
+        .unwrap()
+        .compute()
+        .unwrap();
+    // The same groups (a class is constant per object), the class beside each.
+    assert_eq!(ids_of_rows(&got), ids_of_rows(&plain));
+    assert_eq!(
+        got.column_by_name("nobs_total").unwrap().as_ref(),
+        plain.column_by_name("nobs_total").unwrap().as_ref()
+    );
+    let class = got
+        .column_by_name("class")
+        .unwrap()
+        .as_primitive::<arrow::datatypes::Int32Type>();
+    for (i, id) in ids_of_rows(&got).into_iter().enumerate() {
+        match file_row(id, &in_file) {
+            Some((_, c, _)) => assert_eq!(class.value(i), c, "object {id}"),
+            None => assert!(class.is_null(i), "object {id}"),
+        }
+    }
+}
