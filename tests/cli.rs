@@ -648,6 +648,25 @@ fn batch_with_an_object_file_queries_and_joins_it() {
         .map(|&i| (i, "8".to_string(), "qso".to_string()))
         .collect();
     assert_eq!(rows, want);
+    // The object file is an input: --out may not replace it.
+    let before = std::fs::read(&objects).unwrap();
+    let (ok, _, err) = cli(&[
+        "batch",
+        "nobs",
+        data.to_str().unwrap(),
+        "--object-file",
+        objects.to_str().unwrap(),
+        "--out",
+        objects.to_str().unwrap(),
+        "--overwrite",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("is the input"), "{err}");
+    assert_eq!(
+        std::fs::read(&objects).unwrap(),
+        before,
+        "the object file is intact"
+    );
     // --join-objects needs the file.
     let (ok, _, err) = cli(&[
         "batch",

@@ -103,20 +103,7 @@ impl OutArgs {
     /// or that exists without `--overwrite`.
     fn check(&self, inputs: &[PathBuf]) -> Result<(), Error> {
         let out = &self.out;
-        let parent = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let canonical_out = match out.canonicalize() {
-            Ok(p) => p,
-            Err(_) => {
-                let dir = parent.canonicalize().map_err(|e| Error::io(parent, e))?;
-                match out.file_name() {
-                    Some(name) => dir.join(name),
-                    None => dir,
-                }
-            }
-        };
+        let canonical_out = self.canonical()?;
         // A glob pattern reads below its literal prefix: that directory counts as an input.
         for root in SourcePaths::new(inputs).roots() {
             self.check_against(&root, &canonical_out)?;
@@ -125,6 +112,25 @@ impl OutArgs {
             return Err(self.exists());
         }
         Ok(())
+    }
+
+    /// `--out` as an absolute path without links (its directory's, when it does not exist).
+    fn canonical(&self) -> Result<PathBuf, Error> {
+        let out = &self.out;
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        Ok(match out.canonicalize() {
+            Ok(p) => p,
+            Err(_) => {
+                let dir = parent.canonicalize().map_err(|e| Error::io(parent, e))?;
+                match out.file_name() {
+                    Some(name) => dir.join(name),
+                    None => dir,
+                }
+            }
+        })
     }
 
     /// Refuses `--out` as `input` itself, or as a `.parquet` file below an input directory.
@@ -359,6 +365,9 @@ fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
         } => {
             let t0 = Instant::now();
             out.check(&paths)?;
+            if let Some(objects) = &select.object_file {
+                out.check_against(objects, &out.canonical()?)?;
+            }
             let mut ens = source.open(&paths)?;
             note_skipped(&ens)?;
             let frame = select.apply(&mut ens)?;
