@@ -77,7 +77,7 @@ impl IdKey {
 
     /// Maps the result's id column (keys, `Int64`) back to the user's ids. A batch
     /// without an `Int64` column named `id` is returned as is.
-    pub(crate) fn restore(self, batch: RecordBatch, id: &str) -> Result<RecordBatch> {
+    pub fn restore(self, batch: RecordBatch, id: &str) -> Result<RecordBatch> {
         if self == IdKey::Int64 {
             return Ok(batch);
         }

@@ -12,6 +12,7 @@ mod object_table;
 mod output;
 mod parquet_source;
 mod partitioning;
+mod reopen;
 mod schema_check;
 mod statistics;
 
@@ -27,6 +28,7 @@ pub use output::{
     write_parquet_with, IfExists,
 };
 pub use parquet_source::{ParquetSource, SourceFile, SourceOptions};
+pub use reopen::SourceSpec;
 pub use partitioning::{parse_size, PartitionSlice, Partitioning, MIN_SIZED_PARTITION_ROWS};
 pub use schema_check::band_type;
 pub use statistics::{

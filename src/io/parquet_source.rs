@@ -46,7 +46,7 @@ pub struct SourceFile {
 impl SourceFile {
     /// Reads the footer of `path`. Also returns the file's Arrow schema as stored (before
     /// the dictionary hint for the band column), for the schema checks.
-    fn open(path: &Path, columns: &ColumnMap) -> Result<(SourceFile, SchemaRef)> {
+    pub(super) fn open(path: &Path, columns: &ColumnMap) -> Result<(SourceFile, SchemaRef)> {
         let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
         let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
         if len == 0 {

@@ -12,6 +12,7 @@ mod collect_exec;
 mod display;
 mod filter_exec;
 mod keep_objects_exec;
+mod portable;
 mod project_exec;
 mod sanity_check;
 mod scan_exec;
@@ -20,6 +21,7 @@ mod sort_exec;
 mod spill;
 
 pub use collect_exec::{BatchMap, ResultStream, CHUNK_ROWS};
+pub use portable::{read_scan_partition, run_ops, sort_by_id_stable};
 
 use crate::error::{Error, Result};
 use crate::executor::{Cancellation, Executor, MemoryPool, TaskReservation};

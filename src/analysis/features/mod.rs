@@ -634,6 +634,9 @@ impl LightcurveFunction for FeatureSet {
     fn name(&self) -> &str {
         &self.name
     }
+    fn parameters(&self) -> String {
+        format!("{self:?}")
+    }
 
     fn required(&self) -> &[Role] {
         &self.required
