@@ -228,7 +228,14 @@ impl LsstCodec {
             .ok_or_else(|| Error::Decode("not an lsstseries node".into()))?;
         let proto = NodeProto::decode(body).map_err(|e| Error::Decode(e.to_string()))?;
         if let Some(scan) = proto.scan {
-            return Ok(Arc::new(ScanExec::new(self.decode_scan(&scan, body)?)));
+            let [tokens] = inputs else {
+                return Err(Error::Decode(format!(
+                    "a scan has 1 input (its partition numbers), got {}",
+                    inputs.len()
+                )));
+            };
+            let scan = self.decode_scan(&scan, body)?;
+            return Ok(Arc::new(ScanExec::with_tokens(scan, tokens.clone())));
         }
         let stage = proto
             .stage

@@ -3,9 +3,10 @@
 //! chain of per-partition operators, run by the core on one partition's rows).
 
 use crate::wire;
-use arrow::array::RecordBatch;
+use arrow::array::{ArrayRef, AsArray, RecordBatch, UInt64Array};
 use arrow::compute::concat_batches;
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt64Type};
+use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result as DfResult};
 use datafusion::execution::TaskContext;
@@ -34,23 +35,56 @@ pub(crate) fn df_err(e: lsstseries::Error) -> DataFusionError {
 
 /// Reads a source's partition slices: partition `i` of this node is slice `i` of the scan,
 /// decoded to the canonical types exactly as a local run decodes it.
+///
+/// Ballista runs a task on a subset of a stage's partitions and renumbers them, restricting
+/// the leaves it knows (in-memory sources among them) and leaving others whole. So the
+/// node's partitions come from a child: an in-memory source of one-row batches, batch `i`
+/// holding the slice number `i`. A task reads the numbers of its partitions there, and
+/// each output row carries its slice number (the partition column) for the stage above.
 #[derive(Debug)]
 pub struct ScanExec {
     scan: ScanNode,
     spec: SourceSpec,
+    tokens: Arc<dyn ExecutionPlan>,
     props: Arc<PlanProperties>,
+}
+
+fn token_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![Field::new(
+        wire::PARTITION_COLUMN,
+        DataType::UInt64,
+        false,
+    )]))
 }
 
 impl ScanExec {
     /// A node over the partitions `scan` produces (its aligned cuts if it uses them).
-    pub fn new(scan: ScanNode) -> Self {
+    pub fn new(scan: ScanNode) -> DfResult<Self> {
+        let partitions: Vec<Vec<RecordBatch>> = (0..scan.slices().len() as u64)
+            .map(|i| {
+                let column: ArrayRef = Arc::new(UInt64Array::from(vec![i]));
+                RecordBatch::try_new(token_schema(), vec![column]).map(|b| vec![b])
+            })
+            .collect::<std::result::Result<_, _>>()?;
+        let tokens: Arc<dyn ExecutionPlan> =
+            MemorySourceConfig::try_new_exec(&partitions, token_schema(), None)?;
+        Ok(Self::with_tokens(scan, tokens))
+    }
+
+    /// A node over `scan` whose partitions are the slice numbers `tokens` holds.
+    pub fn with_tokens(scan: ScanNode, tokens: Arc<dyn ExecutionPlan>) -> Self {
         let spec = SourceSpec::of(&scan.source, scan.slices());
         let props = plan_properties(
-            wire::flat_schema(&scan.schema()),
-            scan.slices().len(),
+            wire::with_partition_column(&wire::flat_schema(&scan.schema())),
+            tokens.output_partitioning().partition_count(),
             Vec::new(),
         );
-        ScanExec { scan, spec, props }
+        ScanExec {
+            scan,
+            spec,
+            tokens,
+            props,
+        }
     }
 
     /// The scan (its source reopened where the node was decoded).
@@ -84,7 +118,10 @@ impl ExecutionPlan for ScanExec {
         &self.props
     }
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![]
+        vec![&self.tokens]
+    }
+    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
+        vec![false]
     }
     fn apply_expressions(
         &self,
@@ -94,10 +131,13 @@ impl ExecutionPlan for ScanExec {
     }
     fn replace_children(
         self: Arc<Self>,
-        _children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
         _options: ReplaceChildrenOptions,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        Ok(self)
+        let [tokens] = <[_; 1]>::try_from(children).map_err(|c| {
+            DataFusionError::Internal(format!("LsstScanExec has one input, got {}", c.len()))
+        })?;
+        Ok(Arc::new(ScanExec::with_tokens(self.scan.clone(), tokens)))
     }
     fn with_new_children(
         self: Arc<Self>,
@@ -111,16 +151,25 @@ impl ExecutionPlan for ScanExec {
     fn execute(
         &self,
         partition: usize,
-        _context: Arc<TaskContext>,
+        context: Arc<TaskContext>,
     ) -> DfResult<SendableRecordBatchStream> {
+        let tokens = self.tokens.execute(partition, context)?;
         let scan = self.scan.clone();
         let schema = self.schema();
-        let out = schema.clone();
+        let out = wire::flat_schema(&scan.schema());
         let read = async move {
+            let batches: Vec<RecordBatch> = tokens.try_collect().await?;
+            let slice = batches
+                .iter()
+                .find(|b| b.num_rows() > 0)
+                .map(|b| b.column(0).as_primitive::<UInt64Type>().value(0) as usize)
+                .ok_or_else(|| {
+                    DataFusionError::Internal(format!("no slice number for partition {partition}"))
+                })?;
             // Decoding is CPU work: keep it off the async threads.
             tokio::task::spawn_blocking(move || {
-                let (batch, _) = read_scan_partition(&scan, partition).map_err(df_err)?;
-                wire::flatten(&batch, &out)
+                let (batch, _) = read_scan_partition(&scan, slice).map_err(df_err)?;
+                wire::append_partition(&wire::flatten(&batch, &out)?, slice)
             })
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?
@@ -225,6 +274,8 @@ impl StageExec {
     fn run(&self, batches: Vec<RecordBatch>, partition: usize) -> DfResult<RecordBatch> {
         let wire_in = self.input.schema();
         let batch = concat_batches(&wire_in, &batches)?;
+        // After a scan, the slice number: the partition a local run numbers these rows by.
+        let (batch, partition) = wire::take_partition(batch, partition)?;
         let batch = if self.shape.from_shuffle {
             wire::restore_order(&batch)?
         } else {

@@ -62,7 +62,7 @@ pub fn lower(plan: &PhysicalPlan) -> Result<Lowered> {
         let (input, from_shuffle): (Arc<dyn ExecutionPlan>, bool) = match &stage.input {
             StageInput::Scan(scan) => {
                 id_key = scan.source.id_key;
-                (Arc::new(ScanExec::new(scan.clone())), false)
+                (Arc::new(ScanExec::new(scan.clone())?), false)
             }
             StageInput::Shuffle { partitions, .. } => {
                 let (prev, (n, id)) = current.take().zip(pending_shuffle.take()).ok_or_else(|| {

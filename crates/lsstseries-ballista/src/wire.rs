@@ -17,6 +17,10 @@ use std::sync::Arc;
 /// Name of the order column that travels with shuffled rows.
 pub const ORDER_COLUMN: &str = "__lsst_order";
 
+/// Name of the column a scan adds: the slice number of the rows (the partition of a local
+/// run), for the stage above, which may run under another partition number.
+pub const PARTITION_COLUMN: &str = "__lsst_partition";
+
 const ROW_BITS: u32 = 40;
 
 /// `schema` with dictionary columns as their value type.
@@ -112,4 +116,39 @@ pub fn restore_order(batch: &RecordBatch) -> DfResult<RecordBatch> {
     let mut batch = batch;
     batch.remove_column(ix);
     Ok(batch)
+}
+
+/// `schema` with the partition column appended.
+pub fn with_partition_column(schema: &SchemaRef) -> SchemaRef {
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.push(Field::new(PARTITION_COLUMN, DataType::UInt64, false));
+    Arc::new(Schema::new(fields))
+}
+
+/// Appends the partition column (every row: `partition`).
+pub fn append_partition(batch: &RecordBatch, partition: usize) -> DfResult<RecordBatch> {
+    let column = UInt64Array::from(vec![partition as u64; batch.num_rows()]);
+    let mut columns = batch.columns().to_vec();
+    columns.push(Arc::new(column));
+    Ok(RecordBatch::try_new(
+        with_partition_column(&batch.schema()),
+        columns,
+    )?)
+}
+
+/// Removes the partition column, if there is one, and returns the partition it names
+/// (`fallback` when the column is absent or the batch empty).
+pub fn take_partition(batch: RecordBatch, fallback: usize) -> DfResult<(RecordBatch, usize)> {
+    let Ok(ix) = batch.schema().index_of(PARTITION_COLUMN) else {
+        return Ok((batch, fallback));
+    };
+    let values = batch.column(ix).as_primitive::<UInt64Type>();
+    let partition = if values.is_empty() {
+        fallback
+    } else {
+        values.value(0) as usize
+    };
+    let mut batch = batch;
+    batch.remove_column(ix);
+    Ok((batch, partition))
 }

@@ -1,7 +1,7 @@
 //! Our plans lowered to DataFusion and run in a plain `SessionContext` (no Ballista) give
 //! the local executor's results row for row, floats bit for bit.
 
-mod common;
+use super::common;
 
 use common::{assert_identical, dataset, ensemble, frames};
 use datafusion::physical_plan::displayable;

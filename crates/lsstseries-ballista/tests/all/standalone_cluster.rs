@@ -2,7 +2,7 @@
 //! lowered plans with the local executor's results, floats bit for bit; an unreachable
 //! scheduler and a closure in the plan give clear errors. Every wait is bounded.
 
-mod common;
+use super::common;
 
 use common::{assert_identical, dataset, ensemble, frames};
 use lsstseries::plan::MapFunction;
@@ -28,10 +28,13 @@ fn standalone_cluster_matches_local_exactly() {
     let ens = ensemble(dir.path());
     let rt = runtime();
     let address = rt
-        .block_on(tokio::time::timeout(
-            LIMIT,
-            start_standalone(FunctionRegistry::with_builtins(), 2, 2),
-        ))
+        .block_on(async {
+            tokio::time::timeout(
+                LIMIT,
+                start_standalone(FunctionRegistry::with_builtins(), 2, 2),
+            )
+            .await
+        })
         .expect("cluster started in time")
         .unwrap();
     let codec = Arc::new(LsstCodec::builtins());

@@ -3,7 +3,7 @@
 //! `SessionContext` gives the local results (rows of a lightcurve in time order, as the
 //! generated files store them, so floats agree bit for bit).
 
-mod common;
+use super::common;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::concat_batches;

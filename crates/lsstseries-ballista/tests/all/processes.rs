@@ -2,7 +2,7 @@
 //! free ports; `batch --cluster` writes the same file as a local `batch`. The processes
 //! are killed by their ids when the test ends, failed or not.
 
-mod common;
+use super::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! bytes again, same result as local), and a plan holding a closure or an unregistered
 //! function fails at encoding with an error naming the node.
 
-mod common;
+use super::common;
 
 use arrow::datatypes::{DataType, Field};
 use common::{assert_identical, dataset, ensemble};
