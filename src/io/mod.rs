@@ -28,8 +28,8 @@ pub use output::{
     write_parquet_with, IfExists,
 };
 pub use parquet_source::{ParquetSource, SourceFile, SourceOptions};
-pub use reopen::SourceSpec;
 pub use partitioning::{parse_size, PartitionSlice, Partitioning, MIN_SIZED_PARTITION_ROWS};
+pub use reopen::SourceSpec;
 pub use schema_check::band_type;
 pub use statistics::{
     column_stats, disjoint, ColumnStats, IdRange, RowGroup, RowGroupSkip, StatValue,

@@ -61,7 +61,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let objects: usize = args.next().map_or(Ok(2_000), |a| a.parse())?;
     let observations: usize = args.next().map_or(Ok(200), |a| a.parse())?;
     let tmp = tempfile::tempdir()?;
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let standalone = rt.block_on(start_standalone(FunctionRegistry::with_builtins(), 2, 2))?;
     let bin: PathBuf = std::env::current_exe()?
         .parent()
@@ -69,7 +71,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|d| d.join("lsstseries-ballista"))
         .unwrap_or_default();
     let mut started = Started(Vec::new());
-    let work: Vec<PathBuf> = (0..2).map(|i| tmp.path().join(format!("work{i}"))).collect();
+    let work: Vec<PathBuf> = (0..2)
+        .map(|i| tmp.path().join(format!("work{i}")))
+        .collect();
     let processes = if bin.exists() {
         let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
         let port = start(&mut started, &bin, &s(&["scheduler", "--bind-port", "0"]));
@@ -93,7 +97,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "{:<10} {:<10} {:>8} {:>10} {:>11} {:>10} {:>16} {:>16}",
-        "layout", "function", "local", "datafusion", "standalone", "2 procs", "local shuffle B/row", "procs shuffle B/row"
+        "layout",
+        "function",
+        "local",
+        "datafusion",
+        "standalone",
+        "2 procs",
+        "local shuffle B/row",
+        "procs shuffle B/row"
     );
     for (layout, scatter) in [("scattered", true), ("sorted", false)] {
         let dir = tmp.path().join(layout);
@@ -129,7 +140,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     rt.block_on(run_on_cluster(&lowered, address, codec.clone(), limit))?;
                     let secs = t.elapsed().as_secs_f64();
                     let after: u64 = work.iter().map(|w| dir_bytes(w)).sum();
-                    (format!("{secs:.2}"), format!("{:.1}", after.saturating_sub(before) as f64 / rows))
+                    (
+                        format!("{secs:.2}"),
+                        format!("{:.1}", after.saturating_sub(before) as f64 / rows),
+                    )
                 }
                 None => ("-".into(), "-".into()),
             };

@@ -21,9 +21,7 @@ use datafusion::execution::TaskContext;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
 use lsstseries::analysis::FunctionRegistry;
-use lsstseries::io::{
-    BadValues, ColumnMap, PartitionSlice, RowGroupSkip, SourceSpec,
-};
+use lsstseries::io::{BadValues, ColumnMap, PartitionSlice, RowGroupSkip, SourceSpec};
 use lsstseries::plan::{
     parse_query, ApplySpec, Expr, KeepObjectsSpec, PartitionOp, PushedFilter, ScanNode,
 };
@@ -403,9 +401,9 @@ impl LsstCodec {
 
     fn decode_op(&self, p: &OpProto, stage: &str) -> Result<PartitionOp, Error> {
         let apply = || {
-            p.apply
-                .as_ref()
-                .ok_or_else(|| Error::Decode(format!("stage '{stage}': {} without its function", p.kind)))
+            p.apply.as_ref().ok_or_else(|| {
+                Error::Decode(format!("stage '{stage}': {} without its function", p.kind))
+            })
         };
         Ok(match p.kind.as_str() {
             "filter" => PartitionOp::Filter(parse_query(&p.expr)?),
@@ -579,8 +577,7 @@ impl PhysicalExtensionCodec for LsstCodec {
         if buf.starts_with(MAGIC) {
             return Ok(self.decode_node(buf, inputs)?);
         }
-        self.ballista
-            .try_decode(buf, inputs, ctx, proto_converter)
+        self.ballista.try_decode(buf, inputs, ctx, proto_converter)
     }
 
     fn try_encode(

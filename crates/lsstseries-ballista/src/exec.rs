@@ -6,9 +6,9 @@ use crate::wire;
 use arrow::array::{ArrayRef, AsArray, RecordBatch, UInt64Array};
 use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt64Type};
-use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result as DfResult};
+use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::execution::TaskContext;
 use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_expr::{
@@ -236,11 +236,7 @@ impl StageExec {
             (None, true) => vec![sort_expr(wire::ORDER_COLUMN, &out)?],
             (None, false) => Vec::new(),
         };
-        let props = plan_properties(
-            out,
-            input.output_partitioning().partition_count(),
-            ordering,
-        );
+        let props = plan_properties(out, input.output_partitioning().partition_count(), ordering);
         Ok(StageExec {
             input,
             input_schema,
@@ -321,7 +317,7 @@ impl ExecutionPlan for StageExec {
             let schema = self.input.schema();
             let ix = schema.index_of(id).ok()?;
             Some(Distribution::KeyPartitioned(vec![
-                Arc::new(Column::new(id, ix)) as Arc<dyn PhysicalExpr>
+                Arc::new(Column::new(id, ix)) as Arc<dyn PhysicalExpr>,
             ]))
         });
         vec![by_id.unwrap_or(Distribution::UnspecifiedDistribution)]

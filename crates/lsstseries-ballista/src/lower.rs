@@ -65,12 +65,13 @@ pub fn lower(plan: &PhysicalPlan) -> Result<Lowered> {
                 (Arc::new(ScanExec::new(scan.clone())?), false)
             }
             StageInput::Shuffle { partitions, .. } => {
-                let (prev, (n, id)) = current.take().zip(pending_shuffle.take()).ok_or_else(|| {
-                    lsstseries::Error::PlanCheck {
-                        node: plan.stage_label(i),
-                        message: "a shuffle read without a stage writing it".into(),
-                    }
-                })?;
+                let (prev, (n, id)) =
+                    current.take().zip(pending_shuffle.take()).ok_or_else(|| {
+                        lsstseries::Error::PlanCheck {
+                            node: plan.stage_label(i),
+                            message: "a shuffle read without a stage writing it".into(),
+                        }
+                    })?;
                 debug_assert_eq!(n, *partitions);
                 let ix = prev.schema().index_of(&id).map_err(DataFusionError::from)?;
                 let hash = Partitioning::Hash(vec![Arc::new(Column::new(&id, ix))], *partitions);
@@ -116,12 +117,20 @@ pub fn lower(plan: &PhysicalPlan) -> Result<Lowered> {
     })?;
     // The last stage numbers its rows (see `StageShape::append_order`): the merge orders
     // by id, then by that number, so it needs no tie-breaking of its own.
-    let plan_node: Arc<dyn ExecutionPlan> = if last_node.output_partitioning().partition_count() > 1 {
+    let plan_node: Arc<dyn ExecutionPlan> = if last_node.output_partitioning().partition_count() > 1
+    {
         let schema = last_node.schema();
         let mut keys = Vec::new();
-        for name in plan.id_column.iter().map(String::as_str).chain([wire::ORDER_COLUMN]) {
+        for name in plan
+            .id_column
+            .iter()
+            .map(String::as_str)
+            .chain([wire::ORDER_COLUMN])
+        {
             let ix = schema.index_of(name).map_err(DataFusionError::from)?;
-            keys.push(PhysicalSortExpr::new_default(Arc::new(Column::new(name, ix))));
+            keys.push(PhysicalSortExpr::new_default(Arc::new(Column::new(
+                name, ix,
+            ))));
         }
         let order = LexOrdering::new(keys)
             .ok_or_else(|| DataFusionError::Internal("empty ordering".into()))?;
@@ -152,9 +161,8 @@ impl Lowered {
     /// ids mapped back to the source's.
     pub fn finish(&self, batches: &[RecordBatch]) -> Result<RecordBatch> {
         let wire_schema = wire::with_order_column(&wire::flat_schema(&self.schema));
-        let mut all = concat_batches(&wire_schema, batches).map_err(|e| {
-            lsstseries::Error::arrow("gathering the cluster's result", e)
-        })?;
+        let mut all = concat_batches(&wire_schema, batches)
+            .map_err(|e| lsstseries::Error::arrow("gathering the cluster's result", e))?;
         all.remove_column(all.num_columns() - 1);
         let result = wire::restore_types(&all, &self.schema)?;
         let result = match &self.aggregate {

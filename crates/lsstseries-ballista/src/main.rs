@@ -137,14 +137,17 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             };
             let partitioning = partitions.map_or(Partitioning::RowGroups, Partitioning::Count);
             let mut ens = Ensemble::builder().registry(registry.clone()).build()?;
-            ens.from_parquet(lsstseries::io::SourcePaths::new(&paths), columns, partitioning)?;
+            ens.from_parquet(
+                lsstseries::io::SourcePaths::new(&paths),
+                columns,
+                partitioning,
+            )?;
             let frame = ens.source()?.batch_named(&function)?;
             let result = match cluster {
                 Some(address) => {
                     let lowered = lower_frame(&frame)?;
                     let codec = Arc::new(LsstCodec::new(registry));
-                    run_on_cluster(&lowered, &address, codec, Duration::from_secs(timeout))
-                        .await?
+                    run_on_cluster(&lowered, &address, codec, Duration::from_secs(timeout)).await?
                 }
                 None => frame.compute()?,
             };
@@ -160,7 +163,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: starting the async runtime: {e}");

@@ -56,7 +56,9 @@ async fn wait_listening(addr: SocketAddr, wait: Duration) -> Result<()> {
 }
 
 fn config_producer(codec: Arc<LsstCodec>) -> ConfigProducer {
-    Arc::new(move || default_config_producer().with_ballista_physical_extension_codec(codec.clone()))
+    Arc::new(move || {
+        default_config_producer().with_ballista_physical_extension_codec(codec.clone())
+    })
 }
 
 /// Runs a scheduler on `host:port` (0: a free port) until it fails; `on_listening` is
@@ -93,7 +95,8 @@ async fn serve<E: std::fmt::Display>(
     mut task: tokio::task::JoinHandle<std::result::Result<(), E>>,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<()> {
-    let ended = |r: std::result::Result<std::result::Result<(), E>, tokio::task::JoinError>| match r {
+    let ended = |r: std::result::Result<std::result::Result<(), E>, tokio::task::JoinError>| match r
+    {
         Ok(Ok(())) => Err(cluster_err(&addr.to_string(), "stopped")),
         Ok(Err(e)) => Err(cluster_err(&addr.to_string(), e)),
         Err(e) => Err(cluster_err(&addr.to_string(), e)),

@@ -23,7 +23,9 @@ use arrow::compute::{cast, lexsort_to_indices, take_record_batch, SortColumn};
 use arrow::datatypes::{DataType, Field, FieldRef, Fields, Float64Type, Schema};
 use datafusion::common::{DataFusionError, Result as DfResult, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
+};
 use datafusion::prelude::SessionContext;
 use lsstseries::analysis::{FunctionRegistry, LightcurveFunction, Rows};
 use lsstseries::io::band_type;
@@ -158,7 +160,9 @@ struct LightcurveAccumulator {
 }
 
 fn as_f64(a: &ArrayRef) -> DfResult<Float64Array> {
-    Ok(cast(a, &DataType::Float64)?.as_primitive::<Float64Type>().clone())
+    Ok(cast(a, &DataType::Float64)?
+        .as_primitive::<Float64Type>()
+        .clone())
 }
 
 fn as_str(a: &ArrayRef) -> DfResult<StringArray> {
@@ -201,7 +205,9 @@ impl Accumulator for LightcurveAccumulator {
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> DfResult<()> {
         let [t, f, e, b] = states else {
-            return Err(DataFusionError::Internal("state of 4 lists expected".into()));
+            return Err(DataFusionError::Internal(
+                "state of 4 lists expected".into(),
+            ));
         };
         let lists = [t, f, e, b].map(|a| a.as_list::<i32>().clone());
         for row in 0..lists[0].len() {
@@ -262,9 +268,7 @@ impl Accumulator for LightcurveAccumulator {
     }
 
     fn size(&self) -> usize {
-        std::mem::size_of_val(self)
-            + self.time.capacity() * 24
-            + self.band.values_slice().len()
+        std::mem::size_of_val(self) + self.time.capacity() * 24 + self.band.values_slice().len()
     }
 }
 
@@ -282,7 +286,9 @@ pub fn register_lightcurve_functions(
         if f.rows() != Rows::One {
             continue;
         }
-        ctx.register_udaf(AggregateUDF::from(LightcurveUdaf::new(f, bands, bad_values)?));
+        ctx.register_udaf(AggregateUDF::from(LightcurveUdaf::new(
+            f, bands, bad_values,
+        )?));
         names.push(name);
     }
     Ok(names)

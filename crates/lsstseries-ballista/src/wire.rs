@@ -55,7 +55,12 @@ fn cast_to(batch: &RecordBatch, schema: &SchemaRef) -> DfResult<RecordBatch> {
     if batch.schema().fields().len() != schema.fields().len() {
         return Err(DataFusionError::Internal(format!(
             "batch with columns {:?} where {:?} was expected",
-            batch.schema().fields().iter().map(|f| f.name()).collect::<Vec<_>>(),
+            batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name())
+                .collect::<Vec<_>>(),
             schema.fields().iter().map(|f| f.name()).collect::<Vec<_>>()
         )));
     }

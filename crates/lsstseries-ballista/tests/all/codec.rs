@@ -9,8 +9,8 @@ use common::{assert_identical, dataset, ensemble};
 use datafusion::prelude::SessionContext;
 use datafusion_proto::physical_plan::AsExecutionPlan;
 use datafusion_proto::protobuf::PhysicalPlanNode;
-use lsstseries::analysis::structure_function::SfOptions;
 use lsstseries::analysis::closure_function;
+use lsstseries::analysis::structure_function::SfOptions;
 use lsstseries::plan::MapFunction;
 use lsstseries::{col, lit, Role};
 use lsstseries_ballista::{lower_frame, Error, LsstCodec};
@@ -35,7 +35,10 @@ fn a_lowered_plan_round_trips_through_the_codec() {
         .unwrap()
         .query("flux > -1e300 and band in ('g', 'r', 'i')")
         .unwrap()
-        .assign(&[("snr", col("flux") / col("flux_err")), ("x", lit(-0.1) * col("mjd") + 3.25)])
+        .assign(&[
+            ("snr", col("flux") / col("flux_err")),
+            ("x", lit(-0.1) * col("mjd") + 3.25),
+        ])
         .unwrap()
         .batch_named("features")
         .unwrap();
@@ -48,7 +51,11 @@ fn a_lowered_plan_round_trips_through_the_codec() {
         .unwrap()
         .try_into_physical_plan(&ctx.task_ctx(), &codec)
         .unwrap();
-    assert_eq!(encode(decoded.clone(), &codec), bytes, "re-encoding differs");
+    assert_eq!(
+        encode(decoded.clone(), &codec),
+        bytes,
+        "re-encoding differs"
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -76,7 +83,9 @@ fn closures_and_unregistered_functions_fail_at_encoding_naming_the_node() {
     let src = ens.source().unwrap();
 
     let mapped = src
-        .map(MapFunction::new("double_flux_in_place", vec![], |b| Ok(b.clone())))
+        .map(MapFunction::new("double_flux_in_place", vec![], |b| {
+            Ok(b.clone())
+        }))
         .unwrap();
     let err = codec
         .check_shippable(lower_frame(&mapped).unwrap().plan.as_ref())
@@ -92,7 +101,12 @@ fn closures_and_unregistered_functions_fail_at_encoding_naming_the_node() {
         |lc, out| out.push(lc.flux.iter().sum::<f64>() / lc.flux.len() as f64),
     );
     let err = codec
-        .check_shippable(lower_frame(&src.batch(mean).unwrap()).unwrap().plan.as_ref())
+        .check_shippable(
+            lower_frame(&src.batch(mean).unwrap())
+                .unwrap()
+                .plan
+                .as_ref(),
+        )
         .unwrap_err();
     let (node, reason) = local_only(err);
     assert_eq!(node, "my_mean_flux");

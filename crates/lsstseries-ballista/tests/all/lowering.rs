@@ -28,7 +28,10 @@ fn scattered_lightcurves_need_a_shuffle_and_match_local() {
         let local = frame.compute().unwrap();
         let lowered = lower_frame(&frame).unwrap();
         let text = displayable(lowered.plan.as_ref()).indent(false).to_string();
-        assert!(text.contains("RepartitionExec: partitioning=Hash([id@"), "{name}:\n{text}");
+        assert!(
+            text.contains("RepartitionExec: partitioning=Hash([id@"),
+            "{name}:\n{text}"
+        );
         assert!(text.contains("needs whole lightcurves"), "{name}:\n{text}");
         assert!(text.contains("SortPreservingMergeExec"), "{name}:\n{text}");
         let df = rt.block_on(lowered.collect(&ctx)).unwrap();
@@ -77,12 +80,19 @@ fn filters_assignments_and_modes_match_local() {
         ),
         (
             "per-partition nobs",
-            src.batch_named_with("nobs", BatchMode::PerPartition).unwrap(),
+            src.batch_named_with("nobs", BatchMode::PerPartition)
+                .unwrap(),
         ),
         ("sorted rows", src.sort_lightcurves().unwrap()),
-        ("sources as stored", src.select(&["id", "mjd", "flux"]).unwrap()),
+        (
+            "sources as stored",
+            src.select(&["id", "mjd", "flux"]).unwrap(),
+        ),
         ("bin_sources", src.bin_sources(1.0, 0.0).unwrap()),
-        ("query_objects", src.query_objects("nobs_total > 38").unwrap()),
+        (
+            "query_objects",
+            src.query_objects("nobs_total > 38").unwrap(),
+        ),
     ];
     for (name, frame) in cases {
         let local = frame.compute().unwrap();

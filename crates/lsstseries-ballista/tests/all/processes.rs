@@ -70,7 +70,9 @@ fn batch_command(function: &str, data: &Path, out: &Path, cluster: Option<&str>)
 }
 
 fn batch(function: &str, data: &Path, out: &Path, cluster: Option<&str>) {
-    let status = batch_command(function, data, out, cluster).status().unwrap();
+    let status = batch_command(function, data, out, cluster)
+        .status()
+        .unwrap();
     assert!(status.success(), "batch {function} {cluster:?}: {status}");
 }
 
@@ -121,9 +123,18 @@ fn scheduler_and_two_executor_processes_match_local_output() {
         let remote = dir.path().join(format!("{function}-cluster.csv"));
         batch(function, &data, &local, None);
         batch(function, &data, &remote, Some(&cluster));
-        let (a, b) = (std::fs::read(&local).unwrap(), std::fs::read(&remote).unwrap());
-        assert!(a.iter().filter(|&&c| c == b'\n').count() > 50, "{function}: too few rows");
-        assert!(a == b, "{function}: cluster output differs from local output");
+        let (a, b) = (
+            std::fs::read(&local).unwrap(),
+            std::fs::read(&remote).unwrap(),
+        );
+        assert!(
+            a.iter().filter(|&&c| c == b'\n').count() > 50,
+            "{function}: too few rows"
+        );
+        assert!(
+            a == b,
+            "{function}: cluster output differs from local output"
+        );
     }
     drop(started);
 }
@@ -138,10 +149,15 @@ fn an_executor_killed_mid_run_gives_the_result_or_a_clear_error_in_bounded_time(
     let local = dir.path().join("local.csv");
     batch("features", &data, &local, None);
     let remote = dir.path().join("cluster.csv");
-    let run = batch_command("features", &data, &remote, Some(&format!("df://127.0.0.1:{port}")))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let run = batch_command(
+        "features",
+        &data,
+        &remote,
+        Some(&format!("df://127.0.0.1:{port}")),
+    )
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     std::thread::sleep(Duration::from_millis(500));
     // Kill the second executor (the last process started) by its id.
     let victim = started.0.last_mut().unwrap();

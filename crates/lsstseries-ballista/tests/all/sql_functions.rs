@@ -27,9 +27,15 @@ fn lightcurve_functions_as_sql_aggregates_match_local() {
     let registry = FunctionRegistry::with_builtins();
     let names = register_lightcurve_functions(&ctx, &registry, &bands, BadValues::Drop).unwrap();
     for expected in ["stetson_j", "nobs", "features", "periodogram"] {
-        assert!(names.iter().any(|n| n == expected), "{expected} not in {names:?}");
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} not in {names:?}"
+        );
     }
-    assert!(!names.iter().any(|n| n == "sf2"), "sf2 has many rows per object");
+    assert!(
+        !names.iter().any(|n| n == "sf2"),
+        "sf2 has many rows per object"
+    );
     rt.block_on(ctx.register_parquet(
         "sources",
         dir.path().to_str().unwrap(),
@@ -37,7 +43,13 @@ fn lightcurve_functions_as_sql_aggregates_match_local() {
     ))
     .unwrap();
     for name in ["stetson_j", "features", "nobs"] {
-        let local = ens.source().unwrap().batch_named(name).unwrap().compute().unwrap();
+        let local = ens
+            .source()
+            .unwrap()
+            .batch_named(name)
+            .unwrap()
+            .compute()
+            .unwrap();
         let sql = format!(
             "SELECT id, {name}(mjd, flux, flux_err, band) AS r FROM sources GROUP BY id ORDER BY id"
         );

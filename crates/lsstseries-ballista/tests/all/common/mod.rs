@@ -63,9 +63,17 @@ pub fn assert_identical(what: &str, local: &RecordBatch, other: &RecordBatch) {
     for (i, f) in local.schema().fields().iter().enumerate() {
         let (a, b) = (local.column(i), other.column(i));
         if f.data_type() == &DataType::Float64 {
-            let (a, b) = (a.as_primitive::<Float64Type>(), b.as_primitive::<Float64Type>());
+            let (a, b) = (
+                a.as_primitive::<Float64Type>(),
+                b.as_primitive::<Float64Type>(),
+            );
             for r in 0..a.len() {
-                assert_eq!(a.is_null(r), b.is_null(r), "{what}: {} row {r} null", f.name());
+                assert_eq!(
+                    a.is_null(r),
+                    b.is_null(r),
+                    "{what}: {} row {r} null",
+                    f.name()
+                );
                 assert_eq!(
                     a.value(r).to_bits(),
                     b.value(r).to_bits(),
