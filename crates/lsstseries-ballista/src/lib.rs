@@ -1,6 +1,6 @@
 //! lsstseries on Apache DataFusion Ballista, and lsstseries inside DataFusion.
 //!
-//! - [`lower`]: our optimized physical plan as DataFusion `ExecutionPlan`s (scan, hash
+//! - [`mod@lower`]: our optimized physical plan as DataFusion `ExecutionPlan`s (scan, hash
 //!   repartition by id, one node per stage's fused operators, merge in id order); it runs
 //!   in a plain DataFusion `SessionContext` or on a Ballista cluster with the same result
 //!   as a local run.
