@@ -2,19 +2,20 @@
 //! from it, like TAPE's `Ensemble`.
 
 use crate::analysis::{FunctionRegistry, LightcurveFunction, Nobs};
+use crate::dashboard::Dashboard;
 use crate::error::{Error, Result};
 use crate::executor::{Executor, ExecutorConfig, ExecutorInfo};
 use crate::format::{human_bytes, thousands};
 use crate::frame::Frame;
 use crate::io::{
-    id_keys, BadValues, ColumnMap, IdKey, IdRange, ObjectTable, ParquetSource, Partitioning,
-    SkipReason, SourceOptions, SourcePaths,
+    id_keys, BadValues, ColumnMap, IdKey, IdRange, IfExists, ObjectTable, ParquetSource,
+    Partitioning, SkipReason, SourceOptions, SourcePaths,
 };
 use crate::plan::{BatchMode, LogicalPlan, ScanNode};
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::Int64Type;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 /// Builds an [`Ensemble`] with a tailored or shared executor.
@@ -30,6 +31,7 @@ pub struct EnsembleBuilder {
     executor: Option<Arc<Executor>>,
     registry: Option<FunctionRegistry>,
     bad_values: BadValues,
+    dashboard: Option<String>,
 }
 
 impl EnsembleBuilder {
@@ -74,7 +76,16 @@ impl EnsembleBuilder {
         self.bad_values = policy;
         self
     }
-    /// Starts the executor (unless one was given) and returns the ensemble.
+    /// Serve the live dashboard on `addr` (`HOST:PORT`, e.g. `127.0.0.1:0` for a free port on
+    /// this machine only) while the ensemble lives; its address shows in
+    /// [`Ensemble::executor_info`] and [`Ensemble::dashboard_url`]. Off by default.
+    pub fn dashboard(mut self, addr: impl Into<String>) -> Self {
+        self.dashboard = Some(addr.into());
+        self
+    }
+    /// Starts the executor (unless one was given) and the dashboard (if asked for) and
+    /// returns the ensemble. A dashboard address that cannot be bound is an
+    /// [`Error::InvalidArgument`] naming it.
     pub fn build(self) -> Result<Ensemble> {
         if self.executor.is_some() && self.config.is_some() {
             return Err(Error::InvalidArgument(
@@ -85,7 +96,16 @@ impl EnsembleBuilder {
             Some(e) => (e, false),
             None => (Executor::new(self.config.unwrap_or_default())?, true),
         };
+        let dashboard = match &self.dashboard {
+            Some(addr) => {
+                let d = Dashboard::start(addr, executor.monitor().clone())?;
+                executor.monitor().set_dashboard(Some(d.url()));
+                Some(d)
+            }
+            None => None,
+        };
         Ok(Ensemble {
+            dashboard,
             executor,
             owns_executor: owns,
             registry: Arc::new(
@@ -119,6 +139,8 @@ pub struct Ensemble {
     objects: OnceLock<RecordBatch>,
     object_file: Option<Arc<ObjectTable>>,
     bad_values: BadValues,
+    /// Serves the executor's monitor while the ensemble lives.
+    dashboard: Option<Dashboard>,
 }
 
 impl fmt::Debug for Ensemble {
@@ -152,12 +174,19 @@ impl Ensemble {
             objects: OnceLock::new(),
             object_file: None,
             bad_values: BadValues::default(),
+            dashboard: None,
         }
     }
 
     /// The executor (clone the `Arc` to share it).
     pub fn executor(&self) -> &Arc<Executor> {
         &self.executor
+    }
+
+    /// The live dashboard's address (`http://HOST:PORT/`), when
+    /// [`EnsembleBuilder::dashboard`] started one.
+    pub fn dashboard_url(&self) -> Option<String> {
+        self.dashboard.as_ref().map(Dashboard::url)
     }
 
     /// Workers, threads, memory limit, status and tasks run so far.
@@ -224,9 +253,99 @@ impl Ensemble {
             bands: Some(old.bands.clone()),
             bad_values: Some(old.bad_values),
         };
-        let source = ParquetSource::open(old.paths.clone(), options, &self.executor)?;
+        let mut source = ParquetSource::open(old.paths.clone(), options, &self.executor)?;
+        source.keep_alive = old.keep_alive.clone();
         self.source = Some(Arc::new(source));
         Ok(self)
+    }
+
+    /// Loads sources held in memory as Arrow record batches (all of one schema), like
+    /// [`Ensemble::from_parquet`] on a file: the same column checks, bands, bad-value policy
+    /// and partitioning. The batches are written once to a scratch Parquet directory
+    /// (zstd; under the executor's `spill_dir`, else the system's temporary directory),
+    /// which is removed when the last frame reading them is dropped, so memory holds only
+    /// the partitions in flight.
+    ///
+    /// ```no_run
+    /// use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+    /// use lsstseries::prelude::*;
+    /// use std::sync::Arc;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_source_dict(
+    ///     vec![
+    ///         ("id", Arc::new(Int64Array::from(vec![1, 1, 2, 2])) as ArrayRef),
+    ///         ("mjd", Arc::new(Float64Array::from(vec![1.0, 2.0, 1.0, 2.0]))),
+    ///         ("flux", Arc::new(Float64Array::from(vec![10.0, 11.0, 5.0, 5.5]))),
+    ///         ("flux_err", Arc::new(Float64Array::from(vec![0.1, 0.1, 0.2, 0.2]))),
+    ///         ("band", Arc::new(StringArray::from(vec!["g", "g", "r", "r"]))),
+    ///     ],
+    ///     ColumnMap::generated(),
+    ///     Partitioning::RowGroups,
+    /// )?;
+    /// assert_eq!(ens.batch_named("nobs")?.compute()?.num_rows(), 2);
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn from_batches(
+        &mut self,
+        batches: &[RecordBatch],
+        columns: ColumnMap,
+        partitioning: Partitioning,
+    ) -> Result<&mut Self> {
+        let first = batches.first().ok_or_else(|| {
+            Error::InvalidArgument("from_batches: no record batches given".into())
+        })?;
+        let schema = first.schema();
+        if let Some((i, b)) = batches
+            .iter()
+            .enumerate()
+            .find(|(_, b)| b.schema().fields() != schema.fields())
+        {
+            return Err(Error::InvalidArgument(format!(
+                "from_batches: batch {i} has columns {:?}, batch 0 has {:?}",
+                b.schema()
+                    .fields()
+                    .iter()
+                    .map(|f| (f.name(), f.data_type()))
+                    .collect::<Vec<_>>(),
+                schema
+                    .fields()
+                    .iter()
+                    .map(|f| (f.name(), f.data_type()))
+                    .collect::<Vec<_>>()
+            )));
+        }
+        let dir = Arc::new(crate::io::OwnedDir::create(
+            self.executor.config().spill_dir.as_deref(),
+        )?);
+        let mut parts = crate::io::PartsWriter::new(dir.path(), IfExists::Refuse)?;
+        for b in batches.iter().filter(|b| b.num_rows() > 0) {
+            parts.write_part(&schema, [Ok(b.clone())])?;
+        }
+        if parts.parts() == 0 {
+            parts.write_part(&schema, [Ok(first.clone())])?;
+        }
+        parts.finish()?;
+        let mut options = SourceOptions::new(columns, partitioning);
+        options.bad_values = Some(self.bad_values);
+        let mut source = ParquetSource::open(dir.path(), options, &self.executor)?;
+        source.keep_alive = Some(dir);
+        self.source = Some(Arc::new(source));
+        self.objects = OnceLock::new();
+        self.object_file = None;
+        Ok(self)
+    }
+
+    /// Loads sources given as named columns (TAPE's `from_source_dict`); see
+    /// [`Ensemble::from_batches`]. Columns must have equal lengths.
+    pub fn from_source_dict(
+        &mut self,
+        columns: Vec<(&str, arrow::array::ArrayRef)>,
+        map: ColumnMap,
+        partitioning: Partitioning,
+    ) -> Result<&mut Self> {
+        let batch = RecordBatch::try_from_iter(columns)
+            .map_err(|e| Error::InvalidArgument(format!("from_source_dict: {e}")))?;
+        self.from_batches(&[batch], map, partitioning)
     }
 
     /// Reads an object table file (one row per object, id in the source's id column) and
@@ -326,6 +445,222 @@ impl Ensemble {
             paths: source.label(),
             skipped: source.skipped.clone(),
         })
+    }
+
+    /// Whether the source's ids never decrease in file order (TAPE's `check_sorted`). Known
+    /// from opening when the id column was read; otherwise the id column is read now, a
+    /// pool's width of partitions at a time.
+    pub fn check_sorted(&self) -> Result<bool> {
+        let source = self.source_table()?;
+        if let Some(sorted) = source.sorted {
+            return Ok(sorted);
+        }
+        let mut last = i64::MIN;
+        let mut sorted = true;
+        self.each_id_partition(|ids| {
+            for &id in ids {
+                if id < last {
+                    sorted = false;
+                    return false;
+                }
+                last = id;
+            }
+            true
+        })?;
+        Ok(sorted)
+    }
+
+    /// Whether every lightcurve lies inside one partition of the source as it is cut
+    /// (TAPE's `check_lightcurve_cohesion`; `false` means per-partition results would
+    /// split lightcurves). Answered from the partitions' id ranges when they are disjoint;
+    /// otherwise the id column is read, partition by partition, remembering one partition
+    /// per id.
+    pub fn check_lightcurve_cohesion(&self) -> Result<bool> {
+        let source = self.source_table()?;
+        let ranges: Option<Vec<_>> = source.partitions.iter().map(|p| p.id_range).collect();
+        if let Some(mut ranges) = ranges {
+            ranges.sort_by_key(|r| r.min);
+            if ranges.windows(2).all(|w| w[0].max < w[1].min) {
+                return Ok(true);
+            }
+        }
+        let mut owner: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+        let mut partition = 0;
+        let mut whole = true;
+        self.each_id_partition(|ids| {
+            for &id in ids {
+                if *owner.entry(id).or_insert(partition) != partition {
+                    whole = false;
+                    return false;
+                }
+            }
+            partition += 1;
+            true
+        })?;
+        Ok(whole)
+    }
+
+    /// Hands the id keys of each source partition, in order, to `keep_going`.
+    fn each_id_partition(&self, mut keep_going: impl FnMut(&[i64]) -> bool) -> Result<()> {
+        let source = self.source_table()?;
+        let frame = self.source()?.select(&[source.columns.id.as_str()])?;
+        let (_, physical) = frame.physical()?;
+        let mut mistyped = None;
+        frame.each_partition(&physical, false, |batch| {
+            match batch.column(0).as_primitive_opt::<Int64Type>() {
+                Some(ids) => keep_going(ids.values()),
+                None => {
+                    mistyped = Some(batch.column(0).data_type().clone());
+                    false
+                }
+            }
+        })?;
+        match mistyped {
+            // Decoding makes every id an Int64 key; anything else is a bug, not a verdict.
+            Some(t) => Err(Error::InvalidData(format!(
+                "id column '{}' decoded as {t}, not the Int64 key",
+                source.columns.id
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// TAPE's `find_day_gap_offset`: the middle of the longest run of hours of the day in
+    /// which the source has no observation, as a fraction of a day (`-1.0` if every hour
+    /// has one) — an offset for `bin_sources(1.0, offset)` that does not cut nights. Eager;
+    /// reads the time column once.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(4))?;
+    /// assert_eq!(ens.find_day_gap_offset()?, 0.7916666666666666);
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn find_day_gap_offset(&self) -> Result<f64> {
+        let source = self.source_table()?;
+        let frame = self.source()?.select(&[source.columns.time.as_str()])?;
+        let (_, physical) = frame.physical()?;
+        let mut counts = [0u64; 24];
+        frame.each_partition(&physical, false, |batch| {
+            if let Some(t) = batch
+                .column(0)
+                .as_primitive_opt::<arrow::datatypes::Float64Type>()
+            {
+                crate::analysis::day_gap::add_hours(t.iter().flatten(), &mut counts);
+            }
+            true
+        })?;
+        Ok(crate::analysis::day_gap::day_gap_offset(&counts))
+    }
+
+    /// Saves the ensemble to `dir` so that [`Ensemble::from_ensemble`] restores it: the
+    /// source rows as Parquet parts under `dir/source/` (one per partition, decoded types:
+    /// Int64 or UInt64 ids, Float64 values), the object file (copied byte for byte) under
+    /// `dir/object/`, and `dir/ensemble.json` with the column map, bands, bad-value policy
+    /// and partitioning. Bands stored as integer codes are saved as their names. Each piece appears whole; `ensemble.json` is written last, so a
+    /// directory without it is not a saved ensemble. Returns the source rows written.
+    pub fn save_ensemble(&self, dir: impl AsRef<Path>, if_exists: IfExists) -> Result<u64> {
+        let dir = dir.as_ref();
+        let source = self.source_table()?;
+        let (_, rows) = self.source()?.to_parquet(dir.join("source"), if_exists)?;
+        let object = match &self.object_file {
+            Some(table) => {
+                let target = dir.join("object").join("object.parquet");
+                std::fs::create_dir_all(dir.join("object")).map_err(|e| Error::io(dir, e))?;
+                let bytes = std::fs::read(&table.path).map_err(|e| Error::io(&table.path, e))?;
+                crate::io::write_bytes_atomically(&target, &bytes, if_exists)?;
+                Some("object/object.parquet")
+            }
+            None => None,
+        };
+        let (kind, value) = match source.partitioning {
+            Partitioning::RowGroups => ("row_groups", None),
+            Partitioning::Files => ("files", None),
+            Partitioning::Bytes(n) => ("bytes", Some(n)),
+            Partitioning::Count(n) => ("count", Some(n)),
+            Partitioning::Rows(n) => ("rows", Some(n)),
+        };
+        let c = &source.columns;
+        let meta = serde_json::json!({
+            "format": "lsstseries-ensemble",
+            "version": 1,
+            "columns": {"id": c.id, "time": c.time, "flux": c.flux, "err": c.err, "band": c.band},
+            "bands": source.bands,
+            "bad_values": source.bad_values.name(),
+            "partitioning": {"kind": kind, "value": value},
+            "source": "source",
+            "object": object,
+            "rows": rows,
+        });
+        let text = serde_json::to_string_pretty(&meta)
+            .map_err(|e| Error::InvalidData(format!("ensemble metadata: {e}")))?;
+        crate::io::write_bytes_atomically(&dir.join("ensemble.json"), text.as_bytes(), if_exists)?;
+        Ok(rows)
+    }
+
+    /// Loads an ensemble saved by [`Ensemble::save_ensemble`] into this one: the source
+    /// with its column map, bands, bad-value policy and partitioning, and the object file.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(4))?;
+    /// ens.save_ensemble("/tmp/saved", IfExists::Replace)?;
+    /// let mut again = Ensemble::new()?;
+    /// again.from_ensemble("/tmp/saved")?;
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn from_ensemble(&mut self, dir: impl AsRef<Path>) -> Result<&mut Self> {
+        let dir = dir.as_ref();
+        let meta_path = dir.join("ensemble.json");
+        let text = std::fs::read_to_string(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
+        let bad = |what: &str| Error::InvalidData(format!("{}: {what}", meta_path.display()));
+        let meta: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(&format!("not JSON ({e})")))?;
+        if meta["format"] != "lsstseries-ensemble" || meta["version"] != 1 {
+            return Err(bad("not a saved ensemble of format version 1"));
+        }
+        let text_of = |v: &serde_json::Value, key: &str| -> Result<String> {
+            v[key]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| bad(&format!("'{key}' missing or not a string")))
+        };
+        let c = &meta["columns"];
+        let columns = ColumnMap::new(
+            text_of(c, "id")?,
+            text_of(c, "time")?,
+            text_of(c, "flux")?,
+            text_of(c, "err")?,
+            text_of(c, "band")?,
+        );
+        let value = meta["partitioning"]["value"].as_u64().map(|v| v as usize);
+        let need = |v: Option<usize>| v.ok_or_else(|| bad("partitioning value missing"));
+        let partitioning = match meta["partitioning"]["kind"].as_str() {
+            Some("row_groups") => Partitioning::RowGroups,
+            Some("files") => Partitioning::Files,
+            Some("bytes") => Partitioning::Bytes(need(value)?),
+            Some("count") => Partitioning::Count(need(value)?),
+            Some("rows") => Partitioning::Rows(need(value)?),
+            _ => return Err(bad("unknown partitioning kind")),
+        };
+        let bands = meta["bands"].as_array().map(|a| {
+            a.iter()
+                .filter_map(|b| b.as_str().map(str::to_string))
+                .collect()
+        });
+        let mut options = SourceOptions::new(columns, partitioning);
+        options.bands = bands;
+        options.bad_values = Some(text_of(&meta, "bad_values")?.parse()?);
+        self.from_parquet_with(
+            crate::io::SourcePaths::new([dir.join(text_of(&meta, "source")?)]),
+            options,
+        )?;
+        if let Some(object) = meta["object"].as_str() {
+            self.from_parquet_objects(dir.join(object))?;
+        }
+        Ok(self)
     }
 
     /// Closes the executor if this ensemble created it; a shared executor stays open.

@@ -35,3 +35,27 @@ pub fn thousands(n: usize) -> String {
     }
     out
 }
+
+/// A duration for people: `850µs`, `12.3ms`, `4.56s`, `2m05s`.
+///
+/// ```
+/// use lsstseries::format::human_duration;
+/// use std::time::Duration;
+/// assert_eq!(human_duration(Duration::from_micros(850)), "850µs");
+/// assert_eq!(human_duration(Duration::from_micros(12_345)), "12.3ms");
+/// assert_eq!(human_duration(Duration::from_millis(4_560)), "4.56s");
+/// assert_eq!(human_duration(Duration::from_secs(125)), "2m05s");
+/// ```
+pub fn human_duration(d: std::time::Duration) -> String {
+    let us = d.as_micros();
+    if us < 1_000 {
+        format!("{us}µs")
+    } else if us < 1_000_000 {
+        format!("{:.1}ms", us as f64 / 1e3)
+    } else if us < 60_000_000 {
+        format!("{:.2}s", us as f64 / 1e6)
+    } else {
+        let s = d.as_secs();
+        format!("{}m{:02}s", s / 60, s % 60)
+    }
+}

@@ -4,7 +4,7 @@
 use crate::analysis::structure_function::{self, SfOptions, StructureFunction};
 use crate::analysis::{FunctionRegistry, LightcurveFunction, ObjectColumns};
 use crate::error::{Error, Result};
-use crate::executor::{Cancellation, Executor};
+use crate::executor::{Cancellation, ComputeHandle, ComputePlan, Executor};
 use crate::explain;
 use crate::io::{
     write_csv_stream, write_parquet_stream, BadValues, ColumnMap, IdKey, IfExists, ObjectTable,
@@ -46,6 +46,9 @@ pub enum DropNa {
 
 /// A lazy computation over a source's partitions.
 ///
+/// Rows per part when [`Frame::to_parquet`] cuts an id-ordered result into files.
+pub const PART_ROWS: usize = 1 << 20;
+
 /// A frame carries its session (the executor and the function registry of the
 /// [`Ensemble`](crate::Ensemble) that made it), so a pipeline reads left to right:
 ///
@@ -329,8 +332,21 @@ impl Frame {
     /// Bins each lightcurve in time (TAPE's `bin_sources`): one row per object, band and bin
     /// `[offset + k * window, offset + (k + 1) * window)` with columns `band`, `time` and
     /// `flux` (means), `err` (sqrt(sum sigma^2) / N) and `nbin` (the count).
+    /// The binned frame's column map points at these columns (`band_codes` dropped: the
+    /// bins carry names), so statistics and magnitudes apply to the bins directly.
     pub fn bin_sources(&self, window: f64, offset: f64) -> Result<Frame> {
-        self.batch(Arc::new(crate::analysis::BinSources::new(window, offset)?))
+        let binned = self.batch(Arc::new(crate::analysis::BinSources::new(window, offset)?))?;
+        Ok(Frame {
+            columns: ColumnMap::new(self.columns.id.clone(), "time", "flux", "err", "band"),
+            ..binned
+        })
+    }
+
+    /// Applies `function` to each band of every whole lightcurve separately: one column
+    /// per band and output (`<column>_<band>`), NaN where an object has no observation in
+    /// a band (see [`PerBand`](crate::analysis::PerBand); by name: `per_band(NAME)`).
+    pub fn batch_per_band(&self, function: Arc<dyn LightcurveFunction>) -> Result<Frame> {
+        self.batch(Arc::new(crate::analysis::PerBand::new(function)?))
     }
 
     /// Keeps only `columns`, in that order.
@@ -483,6 +499,11 @@ impl Frame {
         explain::explain_dot(&self.optimize()?)
     }
 
+    /// The physical plan (stages, their steps, exchanges) as Graphviz DOT.
+    pub fn explain_dot_physical(&self) -> Result<String> {
+        Ok(explain::explain_dot_physical(&self.physical()?.1))
+    }
+
     /// Warnings the optimizer raised (e.g. per-partition results on split lightcurves).
     pub fn warnings(&self) -> Result<Vec<String>> {
         Ok(self.optimize()?.warnings())
@@ -520,9 +541,79 @@ impl Frame {
     /// [`Error::MemoryLimit`]; [`Frame::compute_stream`] and [`Frame::write_parquet`] handle
     /// results of any size.
     pub fn compute_with_metrics(&self) -> Result<(RecordBatch, RunMetrics)> {
-        let physical = self.physical()?;
-        let (batch, metrics) = physical.execute_with(&self.executor, &self.cancel)?;
-        Ok((self.id_key.restore(batch, &self.columns.id)?, metrics))
+        let (batch, metrics, _) = self.run_analyzed()?;
+        Ok((batch, metrics))
+    }
+
+    /// Runs the plan and returns the optimized plan annotated per node with what the run
+    /// did: rows in and out, lightcurves, time, bytes read and shuffled, row groups
+    /// skipped, per-stage task durations, steals, peak memory (like DataFusion's
+    /// `EXPLAIN ANALYZE`). Timings vary between runs; [`explain::mask_varying`] hides them.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(4))?;
+    /// println!("{}", ens.batch_named("stetson_j")?.explain_analyze()?);
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn explain_analyze(&self) -> Result<String> {
+        Ok(self.explain_analyze_report()?.to_text())
+    }
+
+    /// [`Frame::explain_analyze`] as a structure; [`explain::AnalyzeReport::to_json`] gives
+    /// the JSON form (schema [`explain::ANALYZE_SCHEMA_VERSION`]).
+    pub fn explain_analyze_report(&self) -> Result<explain::AnalyzeReport> {
+        Ok(self.run_analyzed()?.2)
+    }
+
+    /// Runs the plan, reporting to the executor's monitor, and analyses the run.
+    fn run_analyzed(&self) -> Result<(RecordBatch, RunMetrics, explain::AnalyzeReport)> {
+        let (optimized, physical) = self.physical()?;
+        let compute = self.begin_compute(&optimized, &physical)?;
+        let run = physical
+            .execute_monitored(&self.executor, &self.cancel, Some(&compute))
+            .and_then(|(batch, metrics)| {
+                let report = explain::AnalyzeReport::new(&optimized, &physical, &metrics)?;
+                Ok((
+                    self.id_key.restore(batch, &self.columns.id)?,
+                    metrics,
+                    report,
+                ))
+            });
+        match &run {
+            Ok((_, _, report)) => compute.finish_ok(Some(report.to_text()), Some(report.to_json())),
+            Err(e) => compute.finish_err(&e.to_string()),
+        }
+        run
+    }
+
+    /// Registers a compute of `physical` with the executor's monitor.
+    fn begin_compute(
+        &self,
+        optimized: &OptimizedPlan,
+        physical: &PhysicalPlan,
+    ) -> Result<Arc<ComputeHandle>> {
+        let plan = &optimized.plan;
+        // The top node below the final collect (`chain` runs from the scan up).
+        let label = plan
+            .chain()
+            .into_iter()
+            .rev()
+            .map(|ix| plan.node(ix))
+            .find(|n| !matches!(n, PlanNode::Collect))
+            .map(|n| n.title())
+            .unwrap_or_default();
+        let explain = explain::explain_text(&self.collected()?, optimized, physical)?;
+        let stages = (0..physical.stages.len())
+            .map(|i| (physical.stage_label(i), physical.stages[i].tasks()))
+            .collect();
+        Ok(Arc::new(self.executor.monitor().begin(ComputePlan {
+            label,
+            explain,
+            dot: explain::explain_dot(optimized)?,
+            stages,
+        })))
     }
 
     /// Runs the plan and returns the result as an iterator of batches (up to
@@ -543,8 +634,21 @@ impl Frame {
     /// # Ok::<(), lsstseries::Error>(())
     /// ```
     pub fn compute_stream(&self) -> Result<ResultStream> {
-        let physical = self.physical()?;
-        let (stream, _) = physical.execute_stream(&self.executor, &self.cancel)?;
+        let (optimized, physical) = self.physical()?;
+        let compute = self.begin_compute(&optimized, &physical)?;
+        let run = physical.execute_stream_monitored(&self.executor, &self.cancel, Some(&compute));
+        // The stages are done here; the stream only merges what they left.
+        let stream = match run {
+            Ok((stream, metrics)) => {
+                let report = explain::AnalyzeReport::new(&optimized, &physical, &metrics)?;
+                compute.finish_ok(Some(report.to_text()), Some(report.to_json()));
+                stream
+            }
+            Err(e) => {
+                compute.finish_err(&e.to_string());
+                return Err(e);
+            }
+        };
         if self.id_key == IdKey::Int64 {
             return Ok(stream);
         }
@@ -579,8 +683,244 @@ impl Frame {
         Ok(stream.metrics().rows_out)
     }
 
-    fn physical(&self) -> Result<PhysicalPlan> {
+    /// The first `n` rows of the frame: rows of the first partitions that have any, in
+    /// partition order and, inside a partition, as stored (TAPE's `head`). Eager; only as
+    /// many partitions as needed are read, a pool's width at a time. A plan that must see
+    /// every row first (a shuffle or an aggregate) is computed whole, then cut.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(8))?;
+    /// let first = ens.source()?.head(5)?;
+    /// assert_eq!(first.num_rows(), 5);
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn head(&self, n: usize) -> Result<RecordBatch> {
+        self.ends(n, false)
+    }
+
+    /// The last `n` rows (see [`Frame::head`]): rows of the last partitions that have any.
+    pub fn tail(&self, n: usize) -> Result<RecordBatch> {
+        self.ends(n, true)
+    }
+
+    fn ends(&self, n: usize, from_end: bool) -> Result<RecordBatch> {
+        let (_, physical) = self.physical()?;
+        let schema = self
+            .id_key
+            .restore(
+                RecordBatch::new_empty(physical.schema.clone()),
+                &self.columns.id,
+            )?
+            .schema();
+        if n == 0 {
+            return Ok(RecordBatch::new_empty(schema));
+        }
+        let whole = physical.stages.len() != 1 || physical.aggregate.is_some();
+        let mut kept: Vec<RecordBatch> = Vec::new();
+        if whole {
+            kept.push(self.compute()?);
+        } else {
+            let mut rows = 0;
+            self.each_partition(&physical, from_end, |batch| {
+                rows += batch.num_rows();
+                kept.push(batch);
+                rows < n
+            })?;
+            if from_end {
+                kept.reverse();
+            }
+            kept = kept
+                .into_iter()
+                .map(|b| self.id_key.restore(b, &self.columns.id))
+                .collect::<Result<_>>()?;
+        }
+        let all = arrow::compute::concat_batches(&schema, &kept)
+            .map_err(|e| Error::arrow("gathering head/tail rows", e))?;
+        let take = n.min(all.num_rows());
+        let start = if from_end { all.num_rows() - take } else { 0 };
+        Ok(all.slice(start, take))
+    }
+
+    /// Runs a one-stage `physical` plan partition by partition (a pool's width at a time,
+    /// in partition order or from the end), handing each output to `keep_going` until it
+    /// returns false.
+    pub(crate) fn each_partition(
+        &self,
+        physical: &PhysicalPlan,
+        from_end: bool,
+        mut keep_going: impl FnMut(RecordBatch) -> bool,
+    ) -> Result<()> {
+        let tasks = physical.stages.first().map_or(0, |s| s.tasks());
+        let mut order: Vec<usize> = (0..tasks).collect();
+        if from_end {
+            order.reverse();
+        }
+        let width = self.executor.config().total_threads().max(1);
+        for chunk in order.chunks(width) {
+            for batch in physical.execute_partitions(&self.executor, &self.cancel, chunk)? {
+                if !keep_going(batch) {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the frame as a directory of Parquet parts (`part-00000.parquet`, ...): one
+    /// per partition for a plan without a shuffle or aggregate (each partition's rows as
+    /// computed, a pool's width of partitions in memory at a time), else the id-ordered
+    /// result cut every [`PART_ROWS`] rows. The parts appear together or not at all (see
+    /// [`PartsWriter`](crate::io::PartsWriter)); an empty result writes one empty part, so
+    /// the directory still carries the schema. Returns the files and the rows written.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(4))?;
+    /// let (files, rows) = ens.source()?.query("psFlux > 0")?.to_parquet("/tmp/bright", IfExists::Replace)?;
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn to_parquet(
+        &self,
+        dir: impl AsRef<std::path::Path>,
+        if_exists: IfExists,
+    ) -> Result<(Vec<std::path::PathBuf>, u64)> {
+        let mut parts = crate::io::PartsWriter::new(dir, if_exists)?;
+        let (_, physical) = self.physical()?;
+        let schema = self.schema_restored(&physical)?;
+        if physical.stages.len() == 1 && physical.aggregate.is_none() {
+            let mut failed = None;
+            self.each_partition(&physical, false, |batch| {
+                if batch.num_rows() == 0 {
+                    return true;
+                }
+                let written = self
+                    .id_key
+                    .restore(batch, &self.columns.id)
+                    .and_then(|b| parts.write_part(&schema, [Ok(b)]));
+                match written {
+                    Ok(()) => true,
+                    Err(e) => {
+                        failed = Some(e);
+                        false
+                    }
+                }
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+        } else {
+            self.write_ordered_parts(&mut parts, &schema)?;
+        }
+        if parts.parts() == 0 {
+            parts.write_part(&schema, [Ok(RecordBatch::new_empty(schema.clone()))])?;
+        }
+        parts.finish()
+    }
+
+    /// Writes the id-ordered result as parts of [`PART_ROWS`] rows.
+    fn write_ordered_parts(
+        &self,
+        parts: &mut crate::io::PartsWriter,
+        schema: &SchemaRef,
+    ) -> Result<()> {
+        let mut stream = self.compute_stream()?.peekable();
+        while stream.peek().is_some() {
+            let mut rows = 0;
+            let chunk = std::iter::from_fn(|| {
+                if rows >= PART_ROWS {
+                    return None;
+                }
+                let next = stream.next()?;
+                if let Ok(b) = &next {
+                    rows += b.num_rows();
+                }
+                Some(next)
+            });
+            parts.write_part(schema, chunk)?;
+        }
+        Ok(())
+    }
+
+    /// Materialises the frame once and returns a frame that reads the materialised rows
+    /// (TAPE's `persist`): later computes on it start from here instead of re-running the
+    /// plan. The rows are written in id order to a scratch Parquet directory (removed with
+    /// the last frame reading it), so lightcurves are whole there and later per-lightcurve
+    /// functions need no shuffle; they are cut like the source was (its partitioning). The
+    /// frame must still carry the five mapped columns (a source table, filtered, with
+    /// columns assigned); a `batch` result is already small: compute it instead.
+    pub fn persist(&self) -> Result<Frame> {
+        let scan = self
+            .plan
+            .chain()
+            .into_iter()
+            .find_map(|ix| match self.plan.node(ix) {
+                PlanNode::Scan(s) => Some(s.source.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| Error::PlanCheck {
+                node: "persist".into(),
+                message: "the plan reads no source".into(),
+            })?;
+        let (_, physical) = self.physical()?;
+        let schema = self.schema_restored(&physical)?;
+        let dir = Arc::new(crate::io::OwnedDir::create(
+            self.executor.config().spill_dir.as_deref(),
+        )?);
+        let mut parts = crate::io::PartsWriter::new(dir.path(), IfExists::Refuse)?;
+        self.write_ordered_parts(&mut parts, &schema)?;
+        if parts.parts() == 0 {
+            parts.write_part(&schema, [Ok(RecordBatch::new_empty(schema.clone()))])?;
+        }
+        parts.finish()?;
+        let options = crate::io::SourceOptions {
+            columns: self.columns.clone(),
+            partitioning: scan.partitioning.clone(),
+            bands: Some(self.bands.as_ref().clone()),
+            bad_values: Some(self.bad_values),
+        };
+        let mut source = crate::io::ParquetSource::open(dir.path(), options, &self.executor)?;
+        source.keep_alive = Some(dir);
+        let source = Arc::new(source);
+        Ok(Frame {
+            plan: LogicalPlan::scan(crate::plan::ScanNode::new(source.clone())),
+            id_key: source.id_key,
+            ..self.clone()
+        })
+    }
+
+    /// The result schema as users see it (a `UInt64` source's ids restored).
+    fn schema_restored(&self, physical: &PhysicalPlan) -> Result<SchemaRef> {
+        Ok(self
+            .id_key
+            .restore(
+                RecordBatch::new_empty(physical.schema.clone()),
+                &self.columns.id,
+            )?
+            .schema())
+    }
+
+    /// The rows of one object, by id, in time order (TAPE's `to_lightcurve`). Eager; the
+    /// id filter is pushed into the scan, so row groups that cannot hold the id are skipped.
+    pub fn to_lightcurve(&self, id: i64) -> Result<RecordBatch> {
+        let rows = self
+            .filter(crate::plan::col(&self.columns.id).eq(id))?
+            .sort_lightcurves()?
+            .compute()?;
+        if rows.num_rows() == 0 {
+            return Err(Error::InvalidArgument(format!(
+                "no rows with {} = {id}",
+                self.columns.id
+            )));
+        }
+        Ok(rows)
+    }
+
+    pub(crate) fn physical(&self) -> Result<(OptimizedPlan, PhysicalPlan)> {
         let optimized = self.optimize()?;
-        PhysicalPlan::from_logical(&optimized.plan)
+        let physical = PhysicalPlan::from_logical(&optimized.plan)?;
+        Ok((optimized, physical))
     }
 }

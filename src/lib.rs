@@ -23,6 +23,7 @@
 #![warn(unnameable_types, missing_docs)]
 
 pub mod analysis;
+pub mod dashboard;
 mod ensemble;
 pub mod error;
 pub mod executor;
@@ -42,7 +43,7 @@ pub use error::{Error, Result};
 pub use executor::{
     Cancellation, Executor, ExecutorConfig, ExecutorInfo, ExecutorStatus, MemoryPool,
 };
-pub use frame::{DropNa, Frame, ZeroPoint};
+pub use frame::{DropNa, Frame, ZeroPoint, PART_ROWS};
 pub use io::{BadValueCounts, BadValues, ColumnMap, Partitioning, Role};
 pub use lightcurve::LightcurveView;
 pub use physical::{ResultStream, RunMetrics};

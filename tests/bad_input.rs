@@ -353,7 +353,7 @@ fn memory_limit_stops_a_shuffle_that_would_exceed_it() {
 fn files_that_disagree_on_schema_are_named() {
     let dir = tempfile::tempdir().unwrap();
     small(dir.path());
-    // A second file with an extra column.
+    // Another file with an extra column.
     let schema = Arc::new(Schema::new(vec![
         Field::new("id", DataType::Int64, false),
         Field::new("mjd", DataType::Float64, false),
@@ -374,7 +374,30 @@ fn files_that_disagree_on_schema_are_named() {
         ],
     )
     .unwrap();
-    write_parquet(dir.path().join("part-99999.parquet"), &batch).unwrap();
+    write_parquet(dir.path().join("part-99998.parquet"), &batch).unwrap();
+    // An extra column is accepted (null in the other files' rows)...
+    assert!(open(dir.path()).is_ok());
+    // ...but not one that another file stores as text.
+    let text = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("mjd", DataType::Float64, false),
+            Field::new("flux", DataType::Float64, false),
+            Field::new("flux_err", DataType::Float64, false),
+            Field::new("band", DataType::Utf8, false),
+            Field::new("extra", DataType::Utf8, false),
+        ])),
+        vec![
+            Arc::new(Int64Array::from(vec![10])),
+            Arc::new(Float64Array::from(vec![1.0])),
+            Arc::new(Float64Array::from(vec![1.0])),
+            Arc::new(Float64Array::from(vec![0.1])),
+            Arc::new(StringArray::from(vec!["g"])),
+            Arc::new(StringArray::from(vec!["oops"])),
+        ],
+    )
+    .unwrap();
+    write_parquet(dir.path().join("part-99999.parquet"), &text).unwrap();
     let err = open(dir.path()).unwrap_err().to_string();
     assert!(
         err.contains("part-99999.parquet")

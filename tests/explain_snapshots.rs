@@ -43,12 +43,13 @@ fn auto_on_5kb_partitions_recuts_instead_of_shuffling() {
 #[test]
 fn grouped_always_shuffles() {
     let ens = tape(Partitioning::size("5KB").unwrap());
+    let frame = ens
+        .batch_named_with("stetson_j", BatchMode::Grouped)
+        .unwrap();
+    check("grouped_5kb", &frame.explain().unwrap());
     check(
-        "grouped_5kb",
-        &ens.batch_named_with("stetson_j", BatchMode::Grouped)
-            .unwrap()
-            .explain()
-            .unwrap(),
+        "grouped_5kb_dot_physical",
+        &frame.explain_dot_physical().unwrap(),
     );
 }
 
@@ -151,6 +152,10 @@ fn fused_pipeline_and_rule_switches() {
             .unwrap(),
     );
     check("pipeline_dot", &frame.explain_dot().unwrap());
+    check(
+        "pipeline_dot_physical",
+        &frame.explain_dot_physical().unwrap(),
+    );
     // The fused pipeline computes what the unfused rows say: one result per object that
     // has r-band points with error < 0.1.
     let result = frame.compute().unwrap();

@@ -15,7 +15,8 @@ fn layer_of(module: &str) -> Option<(usize, &'static str)> {
         "optimizer" => (5, "optimizer"),
         "physical" => (6, "physical"),
         "explain" => (7, "explain"),
-        "frame" | "ensemble" | "prelude" => (8, "user API"),
+        "dashboard" => (8, "dashboard"),
+        "frame" | "ensemble" | "prelude" => (9, "user API"),
         _ => return None,
     })
 }

@@ -43,7 +43,9 @@ pub fn run(data: &[u8]) {
     let source = match &cli.command {
         Some(Command::Batch { source, .. })
         | Some(Command::Explain { source, .. })
-        | Some(Command::Info { source, .. }) => Some(source),
+        | Some(Command::Info { source, .. })
+        | Some(Command::Head { source, .. })
+        | Some(Command::DayGapOffset { source, .. }) => Some(source),
         Some(Command::Sf2(a)) => {
             let _ = validate(&a.options());
             Some(&a.source)

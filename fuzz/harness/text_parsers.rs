@@ -59,6 +59,8 @@ pub fn run(data: &[u8]) {
             assert_eq!(name, text);
             assert!(!known.iter().any(|k| k == text));
         }
+        // `per_band(f)` of a known function with many rows per lightcurve.
+        Err(Error::Function { .. }) if text.starts_with("per_band(") => {}
         Err(e) => panic!("function {text:?}: unexpected error {e:?}"),
     }
     let all = Optimizer::default().rule_names().len();

@@ -2,10 +2,12 @@
 //! functions (one module each), and the [`FunctionRegistry`] that names them.
 
 mod bin_sources;
+pub mod day_gap;
 pub mod features;
 mod function;
 mod nobs;
 mod object_columns;
+mod per_band;
 pub mod periodogram;
 mod registry;
 mod stetson_j;
@@ -17,6 +19,7 @@ pub(crate) use function::check_fields;
 pub use function::{closure_function, LightcurveFunction, Rows};
 pub use nobs::Nobs;
 pub use object_columns::ObjectColumns;
+pub use per_band::PerBand;
 pub use periodogram::Periodogram;
 pub use registry::FunctionRegistry;
 pub use stetson_j::{stetson_j, StetsonJ};

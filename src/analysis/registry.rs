@@ -40,8 +40,20 @@ impl FunctionRegistry {
         self.functions.insert(f.name().to_string(), f);
     }
 
-    /// Looks a function up by name.
+    /// Looks a function up by name; `per_band(NAME)` is NAME run on each band separately
+    /// (see [`PerBand`](super::PerBand)).
     pub fn get(&self, name: &str) -> Result<Arc<dyn LightcurveFunction>> {
+        if let Some(inner) = super::PerBand::inner_name(name) {
+            // An unknown inner function is reported under the name asked for.
+            let inner = self.get(inner).map_err(|e| match e {
+                Error::UnknownFunction { known, .. } => Error::UnknownFunction {
+                    name: name.to_string(),
+                    known,
+                },
+                other => other,
+            })?;
+            return Ok(Arc::new(super::PerBand::new(inner)?));
+        }
         self.functions
             .get(name)
             .cloned()

@@ -3,18 +3,21 @@
 // A crate root looks for modules beside itself (src/bin/), so the path is named.
 #[path = "lsstseries/args.rs"]
 mod args;
+#[path = "lsstseries/progress.rs"]
+mod progress;
 
-use args::{Cli, Command, OutArgs, SourceArgs};
+use args::{Cli, Command, DotPlan, LogLevel, OutArgs, SelectArgs, SourceArgs};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
 use lsstseries::format::human_bytes;
 use lsstseries::io::generate::generate;
 use lsstseries::io::{
-    write_csv_stream, write_parquet_stream, IfExists, SourceOptions, SourcePaths,
+    csv_text, write_csv_stream, write_parquet_stream, IfExists, SourceOptions, SourcePaths,
 };
 use lsstseries::{
     Cancellation, Ensemble, Error, Frame, FunctionRegistry, ResultStream, RunMetrics,
 };
+use progress::Progress;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,7 +35,13 @@ impl SourceArgs {
         if let Some(dir) = &self.spill_dir {
             builder = builder.spill_dir(dir);
         }
+        if let Some(addr) = &self.dashboard {
+            builder = builder.dashboard(addr.as_str());
+        }
         let mut ens = builder.build()?;
+        if let Some(url) = ens.dashboard_url() {
+            eprintln!("dashboard: {url}");
+        }
         let mut options = SourceOptions::new(self.column_map(), self.partitioning());
         options.bands = self.bands.as_ref().map(|b| b.0.clone());
         ens.from_parquet_with(SourcePaths::new(paths), options)?;
@@ -51,6 +60,22 @@ impl SourceArgs {
             Some(t) => frame.with_cancellation(Cancellation::new().timeout(t)),
             None => frame,
         }
+    }
+}
+
+impl SelectArgs {
+    /// `frame` with --query, --query-objects and --prune applied, in that order.
+    fn apply(&self, mut frame: Frame) -> Result<Frame, Error> {
+        if let Some(q) = &self.query {
+            frame = frame.query(q)?;
+        }
+        if let Some(q) = &self.query_objects {
+            frame = frame.query_objects(q)?;
+        }
+        if let Some(n) = self.prune {
+            frame = frame.prune(n)?;
+        }
+        Ok(frame)
     }
 }
 
@@ -207,7 +232,61 @@ fn note_memory(source: &SourceArgs, metrics: &RunMetrics) {
     }
 }
 
-fn run(command: Command) -> Result<(), Failure> {
+/// Renders DOT with Graphviz's `dot -Tsvg` into `path` (written whole: a temporary file,
+/// then a rename). A missing `dot` is a clear error, not an empty file.
+fn write_svg(dot: &str, path: &Path) -> Result<(), Error> {
+    use std::process::{Command as Process, Stdio};
+    let mut child = Process::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            Error::InvalidArgument(format!(
+                "--svg needs Graphviz's `dot` on PATH ({e}); --dot prints the plan's DOT text \
+                 instead"
+            ))
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(dot.as_bytes())
+            .map_err(|e| Error::io(Path::new("dot (stdin)"), e))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| Error::io(Path::new("dot"), e))?;
+    if !out.status.success() {
+        return Err(Error::InvalidArgument(format!(
+            "`dot -Tsvg` failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let tmp = path.with_extension("svg.tmp");
+    std::fs::write(&tmp, &out.stdout).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// Installs a `tracing` subscriber printing spans and events at `level` on stderr.
+fn start_logs(level: LogLevel) {
+    let level = match level {
+        LogLevel::Error => tracing::Level::ERROR,
+        LogLevel::Warn => tracing::Level::WARN,
+        LogLevel::Info => tracing::Level::INFO,
+        LogLevel::Debug => tracing::Level::DEBUG,
+        LogLevel::Trace => tracing::Level::TRACE,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_thread_names(true)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
     match command {
         Command::Functions => {
             let mut text = String::new();
@@ -231,15 +310,35 @@ fn run(command: Command) -> Result<(), Failure> {
             function,
             paths,
             dot,
+            svg,
+            plan,
+            analyze,
+            json,
             mode,
             source,
         } => {
             let ens = source.open(&paths)?;
             note_skipped(&ens)?;
             let frame = ens.batch_named_with(&function, mode.mode)?;
+            let picture = || match plan {
+                DotPlan::Logical => frame.explain_dot(),
+                DotPlan::Physical => frame.explain_dot_physical(),
+            };
+            if let Some(path) = &svg {
+                write_svg(&picture()?, path)?;
+                note!("plan picture -> {}", path.display());
+            }
             if dot {
-                print_out(frame.explain_dot()?)?;
-            } else {
+                print_out(picture()?)?;
+            } else if analyze {
+                let _progress = Progress::start(ens.executor().monitor().clone(), show_progress);
+                let report = source.cancellable(frame).explain_analyze_report()?;
+                print_out(if json {
+                    report.to_json() + "\n"
+                } else {
+                    report.to_text()
+                })?;
+            } else if svg.is_none() {
                 print_out(frame.explain()?)?;
             }
         }
@@ -255,21 +354,14 @@ fn run(command: Command) -> Result<(), Failure> {
             out.check(&paths)?;
             let ens = source.open(&paths)?;
             note_skipped(&ens)?;
-            let mut frame = ens.source()?;
-            if let Some(q) = &select.query {
-                frame = frame.query(q)?;
-            }
-            if let Some(q) = &select.query_objects {
-                frame = frame.query_objects(q)?;
-            }
-            if let Some(n) = select.prune {
-                frame = frame.prune(n)?;
-            }
+            let frame = select.apply(ens.source()?)?;
             let frame = frame.batch_named_with(&function, mode.mode)?;
             for w in frame.warnings()? {
                 note!("warning: {w}");
             }
+            let progress = Progress::start(ens.executor().monitor().clone(), show_progress);
             let mut result = source.cancellable(frame).compute_stream()?;
+            drop(progress);
             out.write(&mut result)?;
             let metrics = result.metrics();
             let secs = t0.elapsed().as_secs_f64();
@@ -298,7 +390,9 @@ fn run(command: Command) -> Result<(), Failure> {
             } else {
                 source.structure_function(&options)?
             };
+            let progress = Progress::start(ens.executor().monitor().clone(), show_progress);
             let mut result = a.source.cancellable(frame).compute_stream()?;
+            drop(progress);
             a.out.write(&mut result)?;
             note!(
                 "sf2 ({}): {} rows -> {} in {:.3} s",
@@ -322,7 +416,9 @@ fn run(command: Command) -> Result<(), Failure> {
             let ens = source.open(&paths)?;
             note_skipped(&ens)?;
             let frame = ens.source()?.bin_sources(window, offset)?;
+            let progress = Progress::start(ens.executor().monitor().clone(), show_progress);
             let mut result = source.cancellable(frame).compute_stream()?;
+            drop(progress);
             out.write(&mut result)?;
             note!(
                 "bin_sources: {} rows in, {} bins out -> {} in {:.3} s",
@@ -333,6 +429,29 @@ fn run(command: Command) -> Result<(), Failure> {
             );
             note_bad_values(result.metrics());
             note_memory(&source, result.metrics());
+        }
+        Command::Head {
+            paths,
+            rows,
+            tail,
+            select,
+            source,
+        } => {
+            let ens = source.open(&paths)?;
+            note_skipped(&ens)?;
+            let frame = select.apply(ens.source()?)?;
+            let frame = source.cancellable(frame);
+            let batch = if tail {
+                frame.tail(rows)?
+            } else {
+                frame.head(rows)?
+            };
+            print_out(csv_text(&batch)?)?;
+        }
+        Command::DayGapOffset { paths, source } => {
+            let ens = source.open(&paths)?;
+            note_skipped(&ens)?;
+            print_out(format!("{}\n", ens.find_day_gap_offset()?))?;
         }
         Command::Generate(a) => {
             let cfg = a.config();
@@ -421,8 +540,13 @@ fn main() -> ExitCode {
     {
         tune_allocator();
     }
+    if let Some(level) = cli.log {
+        start_logs(level);
+    }
+    // Logs and a bar would draw over each other.
+    let show_progress = !cli.no_progress && cli.log.is_none();
     let result = match cli.command {
-        Some(command) => run(command),
+        Some(command) => run(command, show_progress),
         // No command at all: the overview, as `--help` prints it.
         None => print_out(Cli::command().render_long_help().to_string()),
     };

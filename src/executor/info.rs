@@ -31,6 +31,8 @@ pub struct ExecutorInfo {
     pub tasks_run: u64,
     /// Tasks taken from another thread's deque.
     pub steals: u64,
+    /// The live dashboard's address, when one serves this executor.
+    pub dashboard: Option<String>,
 }
 
 impl fmt::Display for ExecutorInfo {
@@ -59,7 +61,11 @@ impl fmt::Display for ExecutorInfo {
             f,
             "  tasks run:          {} ({} stolen)",
             self.tasks_run, self.steals
-        )
+        )?;
+        if let Some(d) = &self.dashboard {
+            write!(f, "\n  dashboard:          {d}")?;
+        }
+        Ok(())
     }
 }
 

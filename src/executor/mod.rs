@@ -8,10 +8,15 @@
 mod cancel;
 mod info;
 mod memory;
+pub mod monitor;
 
 pub use cancel::Cancellation;
 pub use info::{ExecutorInfo, ExecutorStatus};
 pub use memory::{MemoryPool, TaskReservation};
+pub use monitor::{
+    ComputeHandle, ComputePlan, ComputeSnapshot, ComputeStatus, Monitor, MonitorEvent, RunningTask,
+    StageProgress, StatusSnapshot, TaskSpan, TaskToken, ThreadActivity,
+};
 
 use crate::error::{Error, Result};
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
@@ -122,12 +127,18 @@ thread_local! {
     static CURRENT: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
 }
 
+/// The pool thread index of the calling thread, if it is a pool worker.
+pub(crate) fn current_thread_index() -> Option<usize> {
+    CURRENT.with(|c| c.get()).map(|(_, i)| i)
+}
+
 static NEXT_POOL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
 
 /// A local work-stealing executor. Share it between ensembles with `Arc<Executor>`.
 pub struct Executor {
     config: ExecutorConfig,
     shared: Arc<Shared>,
+    monitor: Arc<Monitor>,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -178,6 +189,11 @@ impl Executor {
             threads.push(h);
         }
         Ok(Arc::new(Executor {
+            monitor: Arc::new(Monitor::new(
+                config.workers,
+                config.threads_per_worker,
+                config.memory_limit,
+            )),
             config,
             shared,
             threads: Mutex::new(threads),
@@ -187,6 +203,11 @@ impl Executor {
     /// The configuration it was started with.
     pub fn config(&self) -> &ExecutorConfig {
         &self.config
+    }
+
+    /// What the executor is doing: computes, progress, threads, events (see [`Monitor`]).
+    pub fn monitor(&self) -> &Arc<Monitor> {
+        &self.monitor
     }
 
     /// Whether `shutdown` has been called.
@@ -209,6 +230,7 @@ impl Executor {
             },
             tasks_run: self.shared.tasks_run.load(Ordering::Relaxed),
             steals: self.shared.steals.load(Ordering::Relaxed),
+            dashboard: self.monitor.dashboard(),
         }
     }
 

@@ -58,6 +58,9 @@ pub struct ColumnMap {
     pub err: String,
     /// Band column.
     pub band: String,
+    /// When the band column holds integer codes: their names (see [`BandCodes`](super::BandCodes));
+    /// decoding turns codes into names.
+    pub band_codes: Option<super::BandCodes>,
 }
 
 impl ColumnMap {
@@ -75,7 +78,34 @@ impl ColumnMap {
             flux: flux.into(),
             err: err.into(),
             band: band.into(),
+            band_codes: None,
         }
+    }
+
+    /// The same mapping, reading the band column as integer `codes`.
+    pub fn with_band_codes(mut self, codes: super::BandCodes) -> Self {
+        self.band_codes = Some(codes);
+        self
+    }
+
+    /// TAPE's known map for ZTF light curves: `mjd`, `mag`, `magerr`, `band`; the id is
+    /// `_hipscat_index` for HiPSCat/LSDB catalogs, else `ps1_objid`.
+    pub fn ztf(hipscat: bool) -> Self {
+        let id = if hipscat {
+            "_hipscat_index"
+        } else {
+            "ps1_objid"
+        };
+        Self::new(id, "mjd", "mag", "magerr", "band")
+    }
+
+    /// TAPE's known map for Pan-STARRS1 detections: `obsTime`, `apFlux`, `apFluxErr`, and
+    /// `filterID` read as codes (1 = g, ..., 5 = y); the id is `_hipscat_index` for
+    /// HiPSCat/LSDB catalogs, else `objID`.
+    pub fn ps1(hipscat: bool) -> Self {
+        let id = if hipscat { "_hipscat_index" } else { "objID" };
+        Self::new(id, "obsTime", "apFlux", "apFluxErr", "filterID")
+            .with_band_codes(super::BandCodes::ps1())
     }
 
     /// The mapping used by TAPE's own tests and the bundled test file.

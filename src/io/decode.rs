@@ -9,7 +9,7 @@ use super::partitioning::PartitionSlice;
 use crate::error::{Error, Result};
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::compute::{cast, concat_batches};
-use arrow::datatypes::{Float64Type, Schema};
+use arrow::datatypes::{DataType, Float64Type, Schema};
 use arrow::util::display::array_value_to_string;
 use bytes::Bytes;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
@@ -184,13 +184,36 @@ pub(crate) fn read(
     roles: &ColumnMap,
     policy: BadValues,
 ) -> Result<(RecordBatch, u64)> {
-    let (raw, bytes_read) = read_raw_counted(f, slice.start, slice.rows, columns)?;
+    // Columns other files have and this one lacks read as nulls (see `merge_schema`).
+    let file_schema = f.meta.schema();
+    let present: Vec<String> = columns
+        .iter()
+        .filter(|c| file_schema.field_with_name(c).is_ok() || schema.field_with_name(c).is_err())
+        .cloned()
+        .collect();
+    let (raw, bytes_read) = read_raw_counted(f, slice.start, slice.rows, &present)?;
+    // With no stored column read, the batch has no rows to count: the slice says how many.
+    let rows = if present.is_empty() {
+        slice.rows
+    } else {
+        raw.num_rows()
+    };
     let mut fields = Vec::with_capacity(columns.len());
     let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns.len());
     for name in columns {
         let target = schema
             .field_with_name(name)
             .map_err(|e| Error::arrow("canonical schema", e))?;
+        if let Some((_, value)) = f.path_keys.iter().find(|(k, _)| k == name) {
+            fields.push(target.clone());
+            arrays.push(path_key_array(value, target.data_type(), rows)?);
+            continue;
+        }
+        if !present.contains(name) {
+            fields.push(target.clone());
+            arrays.push(arrow::array::new_null_array(target.data_type(), rows));
+            continue;
+        }
         let col = raw.column_by_name(name).ok_or_else(|| {
             Error::unknown_column(
                 name.clone(),
@@ -201,6 +224,12 @@ pub(crate) fn read(
         let col = if roles.role_of(name) == Some(Role::Id) {
             // Ids become engine keys (see `id_key`): exact for every integer type.
             id_key::keys(col)?
+        } else if let Some(codes) = roles
+            .band_codes
+            .as_ref()
+            .filter(|_| roles.role_of(name) == Some(Role::Band))
+        {
+            codes.decode(col, &f.path, name)?
         } else if col.data_type() == target.data_type() {
             col.clone()
         } else {
@@ -227,6 +256,21 @@ pub(crate) fn read(
     let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
         .map_err(|e| Error::arrow(format!("assembling partition of {}", f.path.display()), e))?;
     Ok((batch, bytes_read))
+}
+
+/// A path key's value on every one of `rows` rows, as `data_type` (Int64 or Utf8).
+fn path_key_array(value: &str, data_type: &DataType, rows: usize) -> Result<ArrayRef> {
+    Ok(match data_type {
+        DataType::Int64 => {
+            let v: i64 = value.parse().map_err(|_| {
+                Error::InvalidData(format!("path key value '{value}' is not an integer"))
+            })?;
+            Arc::new(arrow::array::Int64Array::from_value(v, rows))
+        }
+        _ => Arc::new(arrow::array::StringArray::from_iter_values(
+            std::iter::repeat_n(value, rows),
+        )),
+    })
 }
 
 /// Rejects nulls, NaN/inf in time, flux and error, and non-positive errors, naming the file,

@@ -129,6 +129,41 @@ pub(crate) struct Discovered {
     pub skipped: Vec<(PathBuf, SkipReason)>,
 }
 
+/// The `key=value` parts of `file`'s path below the given root it lies in (hive-style
+/// directories `band=g/`, HiPSCat `Norder=1/Dir=0/Npix=5.parquet`), in path order. A key
+/// is a name of letters, digits and `_`; a later part with the same key wins.
+pub(crate) fn path_keys(file: &Path, roots: &[PathBuf]) -> Vec<(String, String)> {
+    let below = roots
+        .iter()
+        .filter(|r| file.starts_with(r) && file != r.as_path())
+        .max_by_key(|r| r.components().count())
+        .and_then(|r| file.strip_prefix(r).ok())
+        .unwrap_or(Path::new(""));
+    let mut keys: Vec<(String, String)> = Vec::new();
+    let parts: Vec<_> = below.components().collect();
+    for (i, part) in parts.iter().enumerate() {
+        let text = part.as_os_str().to_string_lossy();
+        // The file name's extension is not part of its value (`Npix=5.parquet`).
+        let text = if i + 1 == parts.len() {
+            text.strip_suffix(".parquet")
+                .or_else(|| text.strip_suffix(".PARQUET"))
+                .unwrap_or(&text)
+                .to_string()
+        } else {
+            text.to_string()
+        };
+        let Some((key, value)) = text.split_once('=') else {
+            continue;
+        };
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        keys.retain(|(k, _)| k != key);
+        keys.push((key.to_string(), value.to_string()));
+    }
+    keys
+}
+
 /// Expands `paths` into Parquet files (see the module documentation for the rules).
 pub(crate) fn discover(paths: &SourcePaths) -> Result<Discovered> {
     if paths.is_empty() {

@@ -21,6 +21,8 @@ pub(crate) struct ScanColumns {
     pub id: Option<String>,
     /// Name of the band column, when bands are wanted.
     pub band: Option<String>,
+    /// Integer band codes, when the band column holds codes.
+    pub band_codes: Option<super::BandCodes>,
 }
 
 /// Distinct bands and how many band-string bytes the rows hold.
@@ -105,7 +107,13 @@ fn scan_file(f: &SourceFile, columns: &ScanColumns) -> Result<FileScan> {
             scan_ids(f, &batch, id, &mut found.ids)?;
         }
         if let Some(band) = &columns.band {
-            scan_bands(f, &batch, band, &mut found.bands)?;
+            scan_bands(
+                f,
+                &batch,
+                band,
+                columns.band_codes.as_ref(),
+                &mut found.bands,
+            )?;
         }
     }
     Ok(found)
@@ -133,12 +141,15 @@ fn scan_bands(
     f: &SourceFile,
     batch: &RecordBatch,
     band: &str,
+    codes: Option<&super::BandCodes>,
     out: &mut BandSummary,
 ) -> Result<()> {
     let col = batch.column_by_name(band).ok_or_else(|| {
         Error::InvalidData(format!("band column missing in {}", f.path.display()))
     })?;
-    let col = if col.data_type() == &band_type() {
+    let col = if let Some(codes) = codes {
+        codes.decode(col, &f.path, band)?
+    } else if col.data_type() == &band_type() {
         col.clone()
     } else {
         cast(col, &band_type()).map_err(|e| Error::arrow("casting bands", e))?

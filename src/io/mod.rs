@@ -1,6 +1,7 @@
 //! Parquet in and out: sources, partition planning, the synthetic generator, and writers.
 
 mod bad_values;
+mod band_codes;
 mod column_map;
 mod decode;
 mod discovery;
@@ -10,6 +11,7 @@ mod id_key;
 mod id_scan;
 mod object_table;
 mod output;
+mod owned_dir;
 mod parquet_source;
 mod partitioning;
 mod reopen;
@@ -18,15 +20,17 @@ mod statistics;
 
 pub(crate) use bad_values::{nulls_as_nan, screen, screen_batch, Screened};
 pub use bad_values::{BadReason, BadValueCounts, BadValues};
+pub use band_codes::BandCodes;
 pub use column_map::{ColumnMap, Role};
 pub use discovery::{SkipReason, SourcePaths};
 pub(crate) use id_key::keys as id_keys;
 pub use id_key::IdKey;
 pub use object_table::ObjectTable;
 pub use output::{
-    source_batch, write_csv, write_csv_stream, write_csv_with, write_parquet, write_parquet_stream,
-    write_parquet_with, IfExists,
+    csv_text, part_name, source_batch, write_bytes_atomically, write_csv, write_csv_stream,
+    write_csv_with, write_parquet, write_parquet_stream, write_parquet_with, IfExists, PartsWriter,
 };
+pub use owned_dir::OwnedDir;
 pub use parquet_source::{ParquetSource, SourceFile, SourceOptions};
 pub use partitioning::{parse_size, PartitionSlice, Partitioning, MIN_SIZED_PARTITION_ROWS};
 pub use reopen::SourceSpec;

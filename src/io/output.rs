@@ -71,6 +71,149 @@ pub fn write_csv_stream(
     })
 }
 
+/// `batch` as CSV text with a header, as [`write_csv_with`] writes it (for printing).
+pub fn csv_text(batch: &RecordBatch) -> Result<String> {
+    let place = Path::new("(text)");
+    let mut out = Vec::new();
+    write_csv_header(place, &mut out, &batch.schema())?;
+    write_csv_rows(place, &mut out, batch)?;
+    String::from_utf8(out).map_err(|e| Error::InvalidData(format!("CSV text: {e}")))
+}
+
+/// Writes a directory of Parquet parts (`part-00000.parquet`, ...), e.g. one per partition
+/// of a frame: every part is first written whole under a hidden temporary name (which
+/// source discovery skips), and only [`PartsWriter::finish`] moves them all into place, so
+/// readers never see a half-written set. Dropped unfinished, it removes its temporary
+/// files.
+///
+/// A directory that already holds `.parquet` files is refused with [`IfExists::Refuse`];
+/// with [`IfExists::Replace`] the old `part-NNNNN.parquet` files are removed at `finish`,
+/// and any other `.parquet` file is still refused (a later read would mix it in).
+#[derive(Debug)]
+pub struct PartsWriter {
+    dir: PathBuf,
+    if_exists: IfExists,
+    temps: Vec<PathBuf>,
+    rows: u64,
+    finished: bool,
+}
+
+/// Name of part `i` in a [`PartsWriter`] directory.
+pub fn part_name(i: usize) -> String {
+    format!("part-{i:05}.parquet")
+}
+
+fn is_part_name(name: &str) -> bool {
+    name.strip_prefix("part-")
+        .and_then(|r| r.strip_suffix(".parquet"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+impl PartsWriter {
+    /// Creates `dir` if needed and checks what it holds.
+    pub fn new(dir: impl AsRef<Path>, if_exists: IfExists) -> Result<Self> {
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        for entry in std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
+            let path = entry.map_err(|e| Error::io(&dir, e))?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with('.') || !name.ends_with(".parquet") {
+                continue;
+            }
+            if if_exists == IfExists::Refuse || !is_part_name(name) {
+                return Err(Error::InvalidArgument(format!(
+                    "{} already holds Parquet files (e.g. {name}); {}",
+                    dir.display(),
+                    if is_part_name(name) {
+                        "replace them explicitly (IfExists::Replace, --overwrite) or write elsewhere"
+                    } else {
+                        "they are not parts this writer made, so it will not mix with them: write elsewhere"
+                    }
+                )));
+            }
+        }
+        Ok(PartsWriter {
+            dir,
+            if_exists,
+            temps: Vec::new(),
+            rows: 0,
+            finished: false,
+        })
+    }
+
+    /// Writes the next part from `batches` (of `schema`), under a temporary name.
+    pub fn write_part(
+        &mut self,
+        schema: &Schema,
+        batches: impl IntoIterator<Item = Result<RecordBatch>>,
+    ) -> Result<()> {
+        let temp = self.dir.join(format!(
+            ".{}.{}.{}.pending",
+            part_name(self.temps.len()),
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let mut rows = 0u64;
+        let counted = batches.into_iter().inspect(|b| {
+            if let Ok(b) = b {
+                rows += b.num_rows() as u64;
+            }
+        });
+        // Recorded first, so a failed write's leftovers are removed too.
+        self.temps.push(temp.clone());
+        write_parquet_stream(&temp, schema, counted, IfExists::Refuse)?;
+        self.rows += rows;
+        Ok(())
+    }
+
+    /// Parts written so far.
+    pub fn parts(&self) -> usize {
+        self.temps.len()
+    }
+
+    /// Moves every part into place (removing old parts under [`IfExists::Replace`]) and
+    /// returns their paths and the rows written.
+    pub fn finish(mut self) -> Result<(Vec<PathBuf>, u64)> {
+        if self.if_exists == IfExists::Replace {
+            for entry in std::fs::read_dir(&self.dir).map_err(|e| Error::io(&self.dir, e))? {
+                let path = entry.map_err(|e| Error::io(&self.dir, e))?.path();
+                if path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(is_part_name)
+                {
+                    std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+                }
+            }
+        }
+        let mut files = Vec::with_capacity(self.temps.len());
+        for (i, temp) in self.temps.iter().enumerate() {
+            let path = self.dir.join(part_name(i));
+            match self.if_exists {
+                IfExists::Replace => std::fs::rename(temp, &path),
+                // Another writer may have finished first: never replace its parts.
+                IfExists::Refuse => {
+                    std::fs::hard_link(temp, &path).and_then(|()| std::fs::remove_file(temp))
+                }
+            }
+            .map_err(|e| Error::io(&path, e))?;
+            files.push(path);
+        }
+        self.finished = true;
+        Ok((files, self.rows))
+    }
+}
+
+impl Drop for PartsWriter {
+    fn drop(&mut self) {
+        if !self.finished {
+            for t in &self.temps {
+                let _ = std::fs::remove_file(t);
+            }
+        }
+    }
+}
+
 /// Writes a stream of batches as one Parquet file (zstd), batch by batch; the file appears
 /// whole or not at all.
 pub fn write_parquet_stream(
@@ -241,6 +384,14 @@ impl Drop for TempFile {
             let _ = std::fs::remove_file(&self.path);
         }
     }
+}
+
+/// Writes `bytes` to `path` whole or not at all (a temporary file, then a rename or, under
+/// [`IfExists::Refuse`], a link that fails if `path` exists).
+pub fn write_bytes_atomically(path: &Path, bytes: &[u8], if_exists: IfExists) -> Result<()> {
+    write_atomically(path, if_exists, |mut file| {
+        file.write_all(bytes).map_err(|e| Error::io(path, e))
+    })
 }
 
 /// Runs `write` on a new temporary file beside `path`, fsyncs it and moves it to `path`.

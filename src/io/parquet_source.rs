@@ -14,9 +14,7 @@ use super::id_key::IdKey;
 use super::id_scan::{self, ScanColumns, SourceScan};
 use super::partitioning::cut::{self, PartitionPlan};
 use super::partitioning::{PartitionSlice, Partitioning, MIN_SIZED_PARTITION_ROWS};
-use super::schema_check::{
-    canonical_schema, check_roles, check_same_schema, dictionary_band_reader,
-};
+use super::schema_check::{canonical_schema, check_roles, dictionary_band_reader, merge_schema};
 use super::statistics::{self, disjoint, RowGroup};
 use crate::error::{Error, Result};
 use crate::executor::Executor;
@@ -41,6 +39,9 @@ pub struct SourceFile {
     pub row_groups: Vec<RowGroup>,
     /// Footer metadata; the band column decodes as a dictionary when stored as Utf8.
     pub(crate) meta: ArrowReaderMetadata,
+    /// `key=value` parts of the file's path (hive, HiPSCat) that the file does not hold as
+    /// columns: each is a column with that value on every row of the file.
+    pub path_keys: Vec<(String, String)>,
 }
 
 impl SourceFile {
@@ -85,6 +86,7 @@ impl SourceFile {
             rows: row_groups.iter().map(|rg| rg.rows).sum(),
             row_groups,
             meta,
+            path_keys: Vec::new(),
         };
         Ok((source_file, schema))
     }
@@ -161,6 +163,9 @@ pub struct ParquetSource {
     /// The bad-value policy of this source (decoding rejects under `Reject`; functions
     /// drop or keep under the others).
     pub bad_values: BadValues,
+    /// A scratch directory holding the files, for data given from memory: removed when the
+    /// last frame reading this source is dropped.
+    pub keep_alive: Option<std::sync::Arc<super::OwnedDir>>,
 }
 
 impl ParquetSource {
@@ -181,19 +186,28 @@ impl ParquetSource {
         let columns = options.columns;
         let mut files = Vec::with_capacity(paths.len());
         let mut file_schema: Option<SchemaRef> = None;
+        let roots = given.roots();
         for p in &paths {
-            let (file, schema) = SourceFile::open(p, &columns)?;
-            match &file_schema {
-                None => {
-                    check_roles(p, &schema, &columns)?;
-                    file_schema = Some(schema);
-                }
-                Some(first) => check_same_schema(p, &paths[0], first, &schema)?,
-            }
+            let (mut file, schema) = SourceFile::open(p, &columns)?;
+            // A key the file also stores as a column is that column (HiPSCat files hold
+            // Norder/Dir/Npix themselves).
+            file.path_keys = super::discovery::path_keys(p, &roots)
+                .into_iter()
+                .filter(|(k, _)| schema.field_with_name(k).is_err())
+                .collect();
+            // Every file has the five role columns with usable types; other columns may
+            // differ (see `merge_schema`).
+            check_roles(p, &schema, &columns)?;
+            file_schema = Some(match file_schema {
+                None => schema,
+                Some(merged) if merged.fields() == schema.fields() => merged,
+                Some(merged) => Arc::new(merge_schema(p, &paths[0], &merged, &schema, &columns)?),
+            });
             files.push(file);
         }
         let file_schema =
             file_schema.ok_or_else(|| Error::Empty(format!("{given} holds no .parquet files")))?;
+        let file_schema = with_path_keys(&file_schema, &files);
         let rows: usize = files.iter().map(|f| f.rows).sum();
         if rows == 0 {
             return Err(Error::Empty(format!("{given} holds no rows")));
@@ -228,6 +242,7 @@ impl ParquetSource {
             let wanted = ScanColumns {
                 id: need_ids.then(|| columns.id.clone()),
                 band: need_bands.then(|| columns.band.clone()),
+                band_codes: columns.band_codes.clone(),
             };
             id_scan::scan(&files, wanted, executor)?
         } else {
@@ -281,6 +296,7 @@ impl ParquetSource {
             id_scan,
             id_key,
             bad_values: options.bad_values.unwrap_or_default(),
+            keep_alive: None,
         })
     }
 
@@ -341,6 +357,51 @@ impl ParquetSource {
     pub fn non_null_count(&self, column: &str) -> Option<usize> {
         statistics::non_null_count(&self.files, self.rows, column)
     }
+}
+
+/// `schema` with a column for each path key of `files` (see [`SourceFile::path_keys`]):
+/// Int64 when every value is an integer, else Utf8; nullable when some file lacks the key.
+/// A key named like a column of any file is left to that column.
+pub(super) fn with_path_keys(schema: &SchemaRef, files: &[SourceFile]) -> SchemaRef {
+    let mut keys: Vec<String> = Vec::new();
+    for f in files {
+        for (k, _) in &f.path_keys {
+            if !keys.contains(k) && schema.field_with_name(k).is_err() {
+                keys.push(k.clone());
+            }
+        }
+    }
+    if keys.is_empty() {
+        return schema.clone();
+    }
+    let mut fields: Vec<arrow::datatypes::Field> =
+        schema.fields().iter().map(|f| (**f).clone()).collect();
+    for k in keys {
+        let values: Vec<Option<&str>> = files
+            .iter()
+            .map(|f| {
+                f.path_keys
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.as_str())
+            })
+            .collect();
+        let integer = values.iter().flatten().all(|v| v.parse::<i64>().is_ok());
+        let dt = if integer {
+            arrow::datatypes::DataType::Int64
+        } else {
+            arrow::datatypes::DataType::Utf8
+        };
+        fields.push(arrow::datatypes::Field::new(
+            k,
+            dt,
+            values.iter().any(Option::is_none),
+        ));
+    }
+    Arc::new(arrow::datatypes::Schema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    ))
 }
 
 #[cfg(test)]

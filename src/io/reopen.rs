@@ -7,7 +7,7 @@ use super::discovery::SourcePaths;
 use super::id_key::IdKey;
 use super::parquet_source::{ParquetSource, SourceFile};
 use super::partitioning::{PartitionSlice, Partitioning};
-use super::schema_check::{canonical_schema, check_roles, check_same_schema};
+use super::schema_check::{canonical_schema, check_roles, merge_schema};
 use super::statistics;
 use crate::error::{Error, Result};
 use std::path::PathBuf;
@@ -25,6 +25,8 @@ pub struct SourceSpec {
     pub bad_values: BadValues,
     /// The partitions, as the planning process cut them.
     pub partitions: Vec<PartitionSlice>,
+    /// Each file's path keys (`key=value` parts of its path that are columns).
+    pub path_keys: Vec<Vec<(String, String)>>,
 }
 
 impl SourceSpec {
@@ -37,6 +39,7 @@ impl SourceSpec {
             bands: source.bands.clone(),
             bad_values: source.bad_values,
             partitions: partitions.to_vec(),
+            path_keys: source.files.iter().map(|f| f.path_keys.clone()).collect(),
         }
     }
 }
@@ -48,20 +51,28 @@ impl ParquetSource {
     /// match the first's, naming the file.
     pub fn reopen(spec: &SourceSpec) -> Result<Self> {
         let mut files: Vec<SourceFile> = Vec::with_capacity(spec.files.len());
-        let mut first_schema = None;
-        for p in &spec.files {
-            let (file, schema) = SourceFile::open(p, &spec.columns)?;
-            match &first_schema {
-                None => {
-                    check_roles(p, &schema, &spec.columns)?;
-                    first_schema = Some(schema);
-                }
-                Some(first) => check_same_schema(p, &spec.files[0], first, &schema)?,
-            }
+        let mut first_schema: Option<arrow::datatypes::SchemaRef> = None;
+        for (i, p) in spec.files.iter().enumerate() {
+            let (mut file, schema) = SourceFile::open(p, &spec.columns)?;
+            file.path_keys = spec.path_keys.get(i).cloned().unwrap_or_default();
+            // The same checks and schema merge as the first open.
+            check_roles(p, &schema, &spec.columns)?;
+            first_schema = Some(match first_schema {
+                None => schema,
+                Some(merged) if merged.fields() == schema.fields() => merged,
+                Some(merged) => std::sync::Arc::new(merge_schema(
+                    p,
+                    &spec.files[0],
+                    &merged,
+                    &schema,
+                    &spec.columns,
+                )?),
+            });
             files.push(file);
         }
         let file_schema = first_schema
             .ok_or_else(|| Error::InvalidArgument("a source spec with no files".into()))?;
+        let file_schema = super::parquet_source::with_path_keys(&file_schema, &files);
         for (i, s) in spec.partitions.iter().enumerate() {
             let rows = files.get(s.file).map(|f| f.rows);
             if rows.is_none_or(|rows| s.start + s.rows > rows) {
@@ -102,6 +113,7 @@ impl ParquetSource {
             id_scan: None,
             id_key,
             bad_values: spec.bad_values,
+            keep_alive: None,
         })
     }
 }

@@ -48,6 +48,7 @@ pub(crate) fn check_roles(path: &Path, schema: &Schema, columns: &ColumnMap) -> 
         let ok = match role {
             Role::Id => dt.is_integer(),
             Role::Time | Role::Flux | Role::Err => dt.is_floating() || dt.is_integer(),
+            Role::Band if columns.band_codes.is_some() => super::band_codes::is_code_type(&dt),
             Role::Band => {
                 matches!(
                     &dt,
@@ -62,7 +63,10 @@ pub(crate) fn check_roles(path: &Path, schema: &Schema, columns: &ColumnMap) -> 
                 found: dt.to_string(),
                 expected: match role {
                     Role::Id => "an integer type".into(),
-                    Role::Band => "a string type".into(),
+                    Role::Band if columns.band_codes.is_some() => {
+                        "an integer type (the band codes given)".into()
+                    }
+                    Role::Band => "a string type (or integer codes with a band-code map)".into(),
                     _ => "a floating-point or integer type".into(),
                 },
                 context: format!(" in {}", path.display()),
@@ -72,38 +76,77 @@ pub(crate) fn check_roles(path: &Path, schema: &Schema, columns: &ColumnMap) -> 
     Ok(())
 }
 
-/// Checks that `this` (the schema of `path`) has the same column names and types, in the
-/// same order, as `first` (the schema of `first_path`).
-pub(crate) fn check_same_schema(
+/// The type a column takes when files store it as `a` and as `b`: the same type, or the
+/// wider of two numeric types (integers widen to Int64, any float or a float with an
+/// integer to Float64); `None` when they cannot be one column (a string and a number).
+fn widened(a: &DataType, b: &DataType) -> Option<DataType> {
+    if a == b {
+        return Some(a.clone());
+    }
+    let numeric = |t: &DataType| t.is_integer() || t.is_floating();
+    if !(numeric(a) && numeric(b)) {
+        return None;
+    }
+    if a.is_integer() && b.is_integer() {
+        // UInt64 does not fit Int64: such files are refused rather than silently wrapped.
+        if matches!(a, DataType::UInt64) || matches!(b, DataType::UInt64) {
+            return None;
+        }
+        return Some(DataType::Int64);
+    }
+    Some(DataType::Float64)
+}
+
+/// Merges the schema of another file (`this`, of `path`) into `merged` (from `first_path`
+/// and the files before): a column only some files have becomes nullable (missing values
+/// read as null); a column stored with different numeric types takes the wider one (see
+/// `widened`). Role columns must agree in kind (ids: all unsigned 64-bit or none).
+pub(crate) fn merge_schema(
     path: &Path,
     first_path: &Path,
-    first: &Schema,
+    merged: &Schema,
     this: &Schema,
-) -> Result<()> {
-    let names = |s: &Schema| -> Vec<(String, DataType)> {
-        s.fields()
-            .iter()
-            .map(|f| (f.name().clone(), f.data_type().clone()))
-            .collect()
-    };
-    let (a, b) = (names(first), names(this));
-    if a != b {
-        let detail = format!(
-            "columns {:?} vs {:?}",
-            b.iter()
-                .map(|(n, t)| format!("{n}: {t}"))
-                .collect::<Vec<_>>(),
-            a.iter()
-                .map(|(n, t)| format!("{n}: {t}"))
-                .collect::<Vec<_>>()
-        );
-        return Err(Error::SchemaMismatch {
-            path: path.to_path_buf(),
-            first: first_path.to_path_buf(),
-            detail,
-        });
+    columns: &ColumnMap,
+) -> Result<Schema> {
+    let mut fields: Vec<Field> = merged.fields().iter().map(|f| (**f).clone()).collect();
+    for f in this.fields() {
+        match fields.iter_mut().find(|m| m.name() == f.name()) {
+            Some(m) => {
+                let role = columns.role_of(f.name());
+                let unsigned_mix = role == Some(Role::Id)
+                    && (m.data_type() == &DataType::UInt64) != (f.data_type() == &DataType::UInt64);
+                // Role columns decode to their canonical types whatever each file stores
+                // (`check_roles` vetted it); only unsigned 64-bit ids cannot share a key.
+                let dt = if role.is_some() {
+                    (!unsigned_mix).then(|| m.data_type().clone())
+                } else {
+                    widened(m.data_type(), f.data_type())
+                };
+                let Some(dt) = dt else {
+                    return Err(Error::SchemaMismatch {
+                        path: path.to_path_buf(),
+                        first: first_path.to_path_buf(),
+                        detail: format!(
+                            "column '{}' is {} there but {} before; only numeric types widen",
+                            f.name(),
+                            f.data_type(),
+                            m.data_type()
+                        ),
+                    });
+                };
+                let nullable = m.is_nullable() || f.is_nullable();
+                *m = m.clone().with_data_type(dt).with_nullable(nullable);
+            }
+            None => fields.push((**f).clone().with_nullable(true)),
+        }
     }
-    Ok(())
+    // Columns this file lacks are null in its rows.
+    for m in fields.iter_mut() {
+        if this.field_with_name(m.name()).is_err() {
+            *m = m.clone().with_nullable(true);
+        }
+    }
+    Ok(Schema::new_with_metadata(fields, merged.metadata().clone()))
 }
 
 /// The schema partitions have after decoding: role columns in their canonical types, id

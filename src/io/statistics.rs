@@ -236,6 +236,18 @@ pub struct ColumnStats {
 /// current (not deprecated) min/max fields, a type-defined order matching the column's
 /// type, and a min not above the max. `None` means "nothing is known" (never skip).
 pub fn column_stats(file: &SourceFile, rg: usize, column: &str) -> Option<ColumnStats> {
+    // A path key (`band=g/`) holds one value on every row of the file.
+    if let Some((_, value)) = file.path_keys.iter().find(|(k, _)| k == column) {
+        let v = value.parse::<i64>().map_or_else(
+            |_| StatValue::Bytes(value.as_bytes().to_vec()),
+            StatValue::Int,
+        );
+        return Some(ColumnStats {
+            min: v.clone(),
+            max: v,
+            null_count: Some(0),
+        });
+    }
     let leaf = leaf_index(&file.meta, column)?;
     let meta = file.meta.metadata();
     let stats = meta.row_groups().get(rg)?.column(leaf).statistics()?;

@@ -60,7 +60,11 @@ impl Rule for PushFiltersIntoScan {
             .map(|f| {
                 (0..f.row_groups.len())
                     .map(|g| {
-                        let stats = |c: &str| column_stats(f, g, c);
+                        // Stored band codes are not the names a filter compares with.
+                        let coded = |c: &str| {
+                            source.columns.band_codes.is_some() && c == source.columns.band
+                        };
+                        let stats = |c: &str| column_stats(f, g, c).filter(|_| !coded(c));
                         filters.iter().any(|e| truth(e, &stats) == Truth::Never)
                     })
                     .collect()

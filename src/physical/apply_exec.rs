@@ -20,6 +20,16 @@ pub fn apply(
     schema: &SchemaRef,
     cancel: &Cancellation,
 ) -> Result<(RecordBatch, BadValueCounts)> {
+    apply_counted(batch, spec, schema, cancel).map(|(out, dropped, _)| (out, dropped))
+}
+
+/// [`apply`], also returning how many lightcurves (or pieces) the function saw.
+pub fn apply_counted(
+    batch: &RecordBatch,
+    spec: &ApplySpec,
+    schema: &SchemaRef,
+    cancel: &Cancellation,
+) -> Result<(RecordBatch, BadValueCounts, u64)> {
     let f = spec.function.as_ref();
     let lcs = LightcurveBatch::with_policy(
         batch,
@@ -86,5 +96,5 @@ pub fn apply(
     }
     let out = RecordBatch::try_new(schema.clone(), columns)
         .map_err(|e| Error::arrow(format!("assembling results of {}", f.name()), e))?;
-    Ok((out, lcs.dropped().clone()))
+    Ok((out, lcs.dropped().clone(), n as u64))
 }

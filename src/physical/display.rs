@@ -21,6 +21,14 @@ impl PhysicalPlan {
     }
 }
 
+impl PhysicalPlan {
+    /// The parts of stage `index` in order: its input, each step, its output (what
+    /// [`PhysicalPlan::stage_label`] joins with arrows, without the aggregate).
+    pub fn stage_steps(&self, index: usize) -> Vec<String> {
+        self.stages.get(index).map(stage_parts).unwrap_or_default()
+    }
+}
+
 fn stage_parts(stage: &Stage) -> Vec<String> {
     let mut parts = vec![match stage.input {
         StageInput::Scan(_) => "Scan".to_string(),

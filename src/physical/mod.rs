@@ -24,12 +24,13 @@ pub use collect_exec::{BatchMap, ResultStream, CHUNK_ROWS};
 pub use portable::{read_scan_partition, run_ops, sort_by_id_stable};
 
 use crate::error::{Error, Result};
-use crate::executor::{Cancellation, Executor, MemoryPool, TaskReservation};
+use crate::executor::{Cancellation, ComputeHandle, Executor, MemoryPool, TaskReservation};
 use crate::io::BadValueCounts;
 use crate::plan::{LogicalPlan, PartitionOp, PlanNode, ScanNode};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use collect_exec::ResultStore;
+use petgraph::stable_graph::NodeIndex;
 use shuffle_exec::ShuffleStore;
 use spill::SpillDir;
 use std::sync::Arc;
@@ -120,6 +121,49 @@ pub struct PhysicalPlan {
     pub id_column: Option<String>,
     /// A whole-result aggregation run after the collect, if the plan ends with one.
     pub aggregate: Option<crate::plan::AggregateNode>,
+    /// Where each node of the logical plan runs (what `explain_analyze` annotates).
+    pub nodes: Vec<(NodeIndex, NodeLocation)>,
+}
+
+/// Where a logical plan node runs in the physical plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeLocation {
+    /// The scan feeding `stage`.
+    Scan {
+        /// Stage index.
+        stage: usize,
+    },
+    /// Step `step` of `stage` (one operation or a fused chain).
+    Step {
+        /// Stage index.
+        stage: usize,
+        /// Step index inside the stage.
+        step: usize,
+    },
+    /// The shuffle written by `stage`.
+    Shuffle {
+        /// Stage index of the writer.
+        stage: usize,
+    },
+    /// The final gather of the last stage's outputs.
+    Collect,
+    /// The whole-result aggregation after the collect.
+    Aggregate,
+}
+
+/// Counters of one operator (inside a step) over all tasks of a stage.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OpMetrics {
+    /// Rows entering the operator.
+    pub rows_in: u64,
+    /// Rows leaving it.
+    pub rows_out: u64,
+    /// Lightcurves (or pieces) a per-lightcurve function saw.
+    pub lightcurves: u64,
+    /// Time spent in it, summed over tasks.
+    pub busy: Duration,
+    /// Rows it left out for bad values, per column and reason.
+    pub bad_values: BadValueCounts,
 }
 
 /// Counters of one stage of a run.
@@ -143,6 +187,18 @@ pub struct StageMetrics {
     pub busy: Duration,
     /// Wall time of the stage.
     pub wall: Duration,
+    /// Per operator, in the order of [`Stage::ops`].
+    pub ops: Vec<OpMetrics>,
+    /// Time spent reading the input (decoding a scan or reading shuffle buckets), summed.
+    pub read_busy: Duration,
+    /// Bytes read from Parquet by this stage.
+    pub bytes_read: u64,
+    /// Bytes this stage wrote into its output shuffle.
+    pub bytes_shuffled: usize,
+    /// Tasks stolen from another thread while the stage ran.
+    pub steals: u64,
+    /// Rows functions left out for bad values in this stage.
+    pub bad_values: BadValueCounts,
 }
 
 /// Counters of a whole run: rows in and out, per stage.
@@ -172,6 +228,10 @@ pub struct RunMetrics {
     /// Rows that functions left out for bad values (policy [`BadValues::Drop`](crate::io::BadValues)),
     /// summed over tasks: per column and reason.
     pub bad_values: BadValueCounts,
+    /// Tasks stolen from another thread's deque during the run.
+    pub steals: u64,
+    /// Time the whole-result aggregation took, if the plan has one.
+    pub aggregate_wall: Duration,
 }
 
 impl PhysicalPlan {
@@ -183,6 +243,7 @@ impl PhysicalPlan {
         let mut id_column: Option<String> = None;
         let mut current: Option<Stage> = None;
         let mut aggregate = None;
+        let mut nodes = Vec::new();
         let new_stage = |input: StageInput, input_schema: SchemaRef| Stage {
             input,
             input_schema,
@@ -193,11 +254,22 @@ impl PhysicalPlan {
             let schema = plan.schema(ix)?;
             match plan.node(ix) {
                 PlanNode::Scan(s) => {
+                    nodes.push((
+                        ix,
+                        NodeLocation::Scan {
+                            stage: stages.len(),
+                        },
+                    ));
                     id_column = Some(s.source.columns.id.clone());
                     current = Some(new_stage(StageInput::Scan(s.clone()), schema));
                 }
                 PlanNode::Op(op) => {
                     if let Some(st) = current.as_mut() {
+                        let location = NodeLocation::Step {
+                            stage: stages.len(),
+                            step: st.steps.len(),
+                        };
+                        nodes.push((ix, location));
                         st.steps.push(Step {
                             ops: vec![(op.clone(), schema)],
                             fused: false,
@@ -206,6 +278,11 @@ impl PhysicalPlan {
                 }
                 PlanNode::Fused(ops) => {
                     if let Some(st) = current.as_mut() {
+                        let location = NodeLocation::Step {
+                            stage: stages.len(),
+                            step: st.steps.len(),
+                        };
+                        nodes.push((ix, location));
                         let mut s = st.output_schema();
                         let mut step = Step {
                             ops: Vec::with_capacity(ops.len()),
@@ -224,6 +301,7 @@ impl PhysicalPlan {
                         message: "a shuffle needs an input stage".into(),
                     })?;
                     let shuffle = stages.len();
+                    nodes.push((ix, NodeLocation::Shuffle { stage: shuffle }));
                     st.output = StageOutput::Shuffle {
                         shuffle,
                         partitions: sh.partitions,
@@ -238,8 +316,11 @@ impl PhysicalPlan {
                         schema,
                     ));
                 }
-                PlanNode::Collect => {}
-                PlanNode::Aggregate(a) => aggregate = Some(a.clone()),
+                PlanNode::Collect => nodes.push((ix, NodeLocation::Collect)),
+                PlanNode::Aggregate(a) => {
+                    nodes.push((ix, NodeLocation::Aggregate));
+                    aggregate = Some(a.clone());
+                }
             }
         }
         let last = current.ok_or_else(|| Error::PlanCheck {
@@ -254,6 +335,7 @@ impl PhysicalPlan {
             schema,
             id_column,
             aggregate,
+            nodes,
         })
     }
 
@@ -273,14 +355,21 @@ impl PhysicalPlan {
         executor: &Executor,
         cancel: &Cancellation,
     ) -> Result<(RecordBatch, RunMetrics)> {
-        let (ctx, mut metrics) = self.run(executor, cancel)?;
+        self.execute_monitored(executor, cancel, None)
+    }
+
+    /// [`PhysicalPlan::execute_with`], reporting tasks and memory to `compute` as they go
+    /// (the caller records the outcome).
+    pub fn execute_monitored(
+        &self,
+        executor: &Executor,
+        cancel: &Cancellation,
+        compute: Option<&Arc<ComputeHandle>>,
+    ) -> Result<(RecordBatch, RunMetrics)> {
+        let (ctx, mut metrics) = self.run(executor, cancel, compute)?;
         let result = ctx.results.take_batch(&ctx)?;
         let result = match &self.aggregate {
-            Some(a) => {
-                let (out, dropped) = a.call_counted(&result)?;
-                metrics.bad_values.add(&dropped);
-                out
-            }
+            Some(a) => aggregate(a, &result, &mut metrics)?,
             None => result,
         };
         metrics.rows_out = result.num_rows() as u64;
@@ -295,12 +384,21 @@ impl PhysicalPlan {
         executor: &Executor,
         cancel: &Cancellation,
     ) -> Result<(ResultStream, RunMetrics)> {
-        let (ctx, mut metrics) = self.run(executor, cancel)?;
+        self.execute_stream_monitored(executor, cancel, None)
+    }
+
+    /// [`PhysicalPlan::execute_stream`], reporting tasks and memory to `compute`.
+    pub fn execute_stream_monitored(
+        &self,
+        executor: &Executor,
+        cancel: &Cancellation,
+        compute: Option<&Arc<ComputeHandle>>,
+    ) -> Result<(ResultStream, RunMetrics)> {
+        let (ctx, mut metrics) = self.run(executor, cancel, compute)?;
         let ctx = Arc::new(ctx);
         let mut stream = match &self.aggregate {
             Some(a) => {
-                let (result, dropped) = a.call_counted(&ctx.results.take_batch(&ctx)?)?;
-                metrics.bad_values.add(&dropped);
+                let result = aggregate(a, &ctx.results.take_batch(&ctx)?, &mut metrics)?;
                 let store = ResultStore::new(1, result.schema(), None);
                 store.push(0, result, &ctx)?;
                 store.take_stream(ctx.clone())?
@@ -315,9 +413,97 @@ impl PhysicalPlan {
         Ok((stream, metrics))
     }
 
+    /// Runs only the partitions `indices` of a plan with one stage and no aggregate (no
+    /// shuffle: each partition's output is final) and returns their outputs in the order
+    /// given, rows as the partition holds them. What `head`, `tail` and the eager checks
+    /// read, so they decode only the partitions they need.
+    pub fn execute_partitions(
+        &self,
+        executor: &Executor,
+        cancel: &Cancellation,
+        indices: &[usize],
+    ) -> Result<Vec<RecordBatch>> {
+        let [stage] = self.stages.as_slice() else {
+            return Err(Error::PlanCheck {
+                node: "partitions".into(),
+                message: format!(
+                    "reading single partitions needs a plan of one stage, not {}",
+                    self.stages.len()
+                ),
+            });
+        };
+        if self.aggregate.is_some() {
+            return Err(Error::PlanCheck {
+                node: "partitions".into(),
+                message: "an aggregate needs every partition".into(),
+            });
+        }
+        if let Some(&bad) = indices.iter().find(|&&i| i >= stage.tasks()) {
+            return Err(Error::InvalidArgument(format!(
+                "partition {bad} does not exist (the plan has {})",
+                stage.tasks()
+            )));
+        }
+        let config = executor.config();
+        let ctx = Arc::new(RunContext {
+            pool: MemoryPool::new(config.memory_limit),
+            spill: SpillDir::new(config.spill_dir.as_deref()),
+            stores: Vec::new(),
+            results: ResultStore::new(0, stage.output_schema(), None),
+            cancel: cancel.clone(),
+        });
+        let label = Arc::new(self.stage_label(0));
+        let stage = Arc::new(stage.clone());
+        let tasks: Vec<_> = indices
+            .iter()
+            .map(|&i| {
+                let (stage, ctx, label) = (stage.clone(), ctx.clone(), label.clone());
+                move || -> Result<RecordBatch> {
+                    ctx.cancel.check()?;
+                    let estimate = match &stage.input {
+                        StageInput::Scan(scan) => scan_exec::estimated_bytes(scan, i),
+                        StageInput::Shuffle { .. } => 0,
+                    }
+                    .saturating_mul(2);
+                    let operation = format!("{label} on partition {i}");
+                    let attempt = |exclusive| {
+                        compute_partition(&stage, i, &ctx, estimate, &operation, exclusive)
+                    };
+                    let out = match attempt(false) {
+                        Err(Error::MemoryLimit { .. }) if ctx.pool.limit().is_some() => {
+                            attempt(true)?
+                        }
+                        other => other?,
+                    };
+                    Ok(out.batch)
+                }
+            })
+            .collect();
+        let mut out = Vec::with_capacity(indices.len());
+        for (r, &i) in executor.run(tasks)?.into_iter().zip(indices) {
+            match r {
+                Ok(batch) => out.push(batch?),
+                Err(message) => {
+                    return Err(Error::Task {
+                        operation: label.to_string(),
+                        partition: i,
+                        message,
+                    })
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Runs every stage; the last one's outputs wait in the context's result store.
-    fn run(&self, executor: &Executor, cancel: &Cancellation) -> Result<(RunContext, RunMetrics)> {
+    fn run(
+        &self,
+        executor: &Executor,
+        cancel: &Cancellation,
+        compute: Option<&Arc<ComputeHandle>>,
+    ) -> Result<(RunContext, RunMetrics)> {
         let started = Instant::now();
+        let steals_before = executor.info().steals;
         let config = executor.config();
         let stores = self
             .stages
@@ -345,19 +531,37 @@ impl PhysicalPlan {
         for (si, stage) in self.stages.iter().enumerate() {
             cancel.check()?;
             let label = self.stage_label(si);
+            let stage_span =
+                tracing::info_span!("stage", index = si, tasks = stage.tasks(), label = %label);
+            let _entered = stage_span.enter();
             let stage_start = Instant::now();
+            let stage_steals = executor.info().steals;
             let shared = Arc::new((stage.clone(), label.clone()));
             let tasks: Vec<_> = (0..stage.tasks())
                 .map(|i| {
                     let st = shared.clone();
                     let ctx = ctx.clone();
-                    move || run_task(&st.0, &st.1, i, &ctx)
+                    let compute = compute.cloned();
+                    let span = tracing::debug_span!(parent: &stage_span, "task", stage = si, partition = i);
+                    move || {
+                        let _entered = span.enter();
+                        let token = compute.as_ref().map(|c| c.task_started(si, i));
+                        let out = run_task(&st.0, &st.1, i, &ctx);
+                        if let (Some(c), Some(token)) = (&compute, token) {
+                            let (rows_in, rows_out) =
+                                out.as_ref().map_or((0, 0), |o| (o.rows_in, o.rows_out));
+                            c.task_finished(token, rows_in, rows_out, out.is_ok());
+                            c.memory(ctx.pool.used(), ctx.pool.peak());
+                        }
+                        out
+                    }
                 })
                 .collect();
             let results = executor.run(tasks)?;
             let mut m = StageMetrics {
                 label: label.clone(),
                 tasks: results.len(),
+                ops: vec![OpMetrics::default(); stage.ops().count()],
                 ..Default::default()
             };
             let mut durations = Vec::with_capacity(results.len());
@@ -382,7 +586,17 @@ impl PhysicalPlan {
                 };
                 m.rows_in += out.rows_in;
                 m.rows_out += out.rows_out;
+                m.bytes_read += out.bytes_read;
+                m.read_busy += out.read_busy;
+                for (total, op) in m.ops.iter_mut().zip(&out.ops) {
+                    total.rows_in += op.rows_in;
+                    total.rows_out += op.rows_out;
+                    total.lightcurves += op.lightcurves;
+                    total.busy += op.busy;
+                    total.bad_values.add(&op.bad_values);
+                }
                 metrics.bytes_read += out.bytes_read;
+                m.bad_values.add(&out.bad_values);
                 metrics.bad_values.add(&out.bad_values);
                 durations.push(out.elapsed);
             }
@@ -397,6 +611,16 @@ impl PhysicalPlan {
                 m.busy = durations.iter().sum();
             }
             m.wall = stage_start.elapsed();
+            m.steals = executor.info().steals.saturating_sub(stage_steals);
+            if let StageOutput::Shuffle { shuffle, .. } = &stage.output {
+                m.bytes_shuffled = ctx.stores[*shuffle].bytes_shuffled();
+            }
+            tracing::debug!(
+                rows_in = m.rows_in,
+                rows_out = m.rows_out,
+                wall_ms = m.wall.as_millis() as u64,
+                "stage done"
+            );
             if metrics.stages.is_empty() {
                 metrics.rows_in = m.rows_in;
             }
@@ -404,6 +628,7 @@ impl PhysicalPlan {
         }
         cancel.check()?;
         metrics.wall = started.elapsed();
+        metrics.steals = executor.info().steals.saturating_sub(steals_before);
         let ctx = Arc::try_unwrap(ctx).map_err(|_| Error::Task {
             operation: "run".into(),
             partition: 0,
@@ -411,6 +636,20 @@ impl PhysicalPlan {
         })?;
         Ok((ctx, metrics))
     }
+}
+
+/// Runs the whole-result aggregation on the collected rows, counting its time and the rows
+/// it left out for bad values.
+fn aggregate(
+    a: &crate::plan::AggregateNode,
+    collected: &RecordBatch,
+    metrics: &mut RunMetrics,
+) -> Result<RecordBatch> {
+    let t0 = Instant::now();
+    let (out, dropped) = a.call_counted(collected)?;
+    metrics.aggregate_wall = t0.elapsed();
+    metrics.bad_values.add(&dropped);
+    Ok(out)
 }
 
 /// What one run holds while it runs: its memory budget, spill directory, shuffle buckets,
@@ -447,7 +686,20 @@ struct TaskOutput {
     rows_out: u64,
     bytes_read: u64,
     elapsed: Duration,
+    read_busy: Duration,
     bad_values: BadValueCounts,
+    ops: Vec<OpMetrics>,
+}
+
+/// A partition after the stage's operators, with what it took.
+struct PartitionOutput<'a> {
+    batch: RecordBatch,
+    rows_in: u64,
+    bytes_read: u64,
+    read_busy: Duration,
+    reserved: TaskReservation<'a>,
+    bad_values: BadValueCounts,
+    ops: Vec<OpMetrics>,
 }
 
 fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Result<TaskOutput> {
@@ -467,7 +719,15 @@ fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Resul
     // alone; only a partition that does not fit by itself fails.
     let attempt = |exclusive| compute_partition(stage, index, ctx, estimate, &operation, exclusive);
     // Counts come from the attempt that succeeded only, so a rerun does not count twice.
-    let (batch, rows_in, bytes_read, reserved, bad_values) = match attempt(false) {
+    let PartitionOutput {
+        batch,
+        rows_in,
+        bytes_read,
+        read_busy,
+        reserved,
+        bad_values,
+        ops,
+    } = match attempt(false) {
         Err(Error::MemoryLimit { .. }) if ctx.pool.limit().is_some() => attempt(true)?,
         other => other?,
     };
@@ -493,7 +753,9 @@ fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Resul
         rows_out,
         bytes_read,
         elapsed: t0.elapsed(),
+        read_busy,
         bad_values,
+        ops,
     })
 }
 
@@ -506,37 +768,53 @@ fn compute_partition<'a>(
     estimate: usize,
     operation: &str,
     exclusive: bool,
-) -> Result<(RecordBatch, u64, u64, TaskReservation<'a>, BadValueCounts)> {
+) -> Result<PartitionOutput<'a>> {
     let mut reserved = ctx.pool.admit_task(estimate, operation, exclusive);
     ctx.cancel.check()?;
     let make_room = || ctx.make_room();
+    let read_start = Instant::now();
     let (mut batch, bytes_read) = match &stage.input {
         StageInput::Scan(scan) => scan_exec::read_partition(scan, index)?,
         StageInput::Shuffle { shuffle, .. } => (ctx.stores[*shuffle].read(index)?, 0),
     };
+    let read_busy = read_start.elapsed();
+    let mut ops = Vec::with_capacity(stage.steps.len());
     let mut held = batch.get_array_memory_size();
     reserved.resize(held, make_room)?;
     let rows_in = batch.num_rows() as u64;
     let mut bad_values = BadValueCounts::default();
     for (op, schema) in stage.ops() {
         ctx.cancel.check()?;
+        let op_start = Instant::now();
+        let mut lightcurves = 0;
+        let mut dropped_here = BadValueCounts::default();
         let out = match op {
             PartitionOp::Filter(p) => filter_exec::filter(&batch, p)?,
             PartitionOp::Project(_) => project_exec::project(&batch, schema)?,
             PartitionOp::Map(m) => m.call(&batch, schema)?,
             PartitionOp::Apply(spec) => {
-                let (out, dropped) = apply_exec::apply(&batch, spec, schema, &ctx.cancel)?;
-                bad_values.add(&dropped);
+                let (out, dropped, n) =
+                    apply_exec::apply_counted(&batch, spec, schema, &ctx.cancel)?;
+                dropped_here = dropped;
+                lightcurves = n;
                 out
             }
             PartitionOp::Assign(items) => assign_exec::assign(&batch, items, schema)?,
             PartitionOp::SortLightcurves(c) => sort_exec::sort_lightcurves(&batch, c)?,
             PartitionOp::KeepObjects(spec) => {
                 let (out, dropped) = keep_objects_exec::keep_objects(&batch, spec, &ctx.cancel)?;
-                bad_values.add(&dropped);
+                dropped_here = dropped;
                 out
             }
         };
+        bad_values.add(&dropped_here);
+        ops.push(OpMetrics {
+            rows_in: batch.num_rows() as u64,
+            rows_out: out.num_rows() as u64,
+            lightcurves,
+            busy: op_start.elapsed(),
+            bad_values: dropped_here,
+        });
         // Input and output are alive together for a moment.
         let out_bytes = out.get_array_memory_size();
         reserved.resize(held + out_bytes, make_room)?;
@@ -544,5 +822,13 @@ fn compute_partition<'a>(
         held = out_bytes;
         reserved.resize(held, make_room)?;
     }
-    Ok((batch, rows_in, bytes_read, reserved, bad_values))
+    Ok(PartitionOutput {
+        batch,
+        rows_in,
+        bytes_read,
+        read_busy,
+        reserved,
+        bad_values,
+        ops,
+    })
 }

@@ -53,6 +53,19 @@ struct ColumnsProto {
     err: String,
     #[prost(string, tag = "5")]
     band: String,
+    /// Integer band codes as `1=g,2=r` (empty: the band column holds names).
+    #[prost(string, tag = "6")]
+    band_codes: String,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct PathKeyProto {
+    #[prost(uint64, tag = "1")]
+    file: u64,
+    #[prost(string, tag = "2")]
+    key: String,
+    #[prost(string, tag = "3")]
+    value: String,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -91,6 +104,8 @@ struct ScanProto {
     skip: Vec<SkipProto>,
     #[prost(string, repeated, tag = "9")]
     pushed_filters: Vec<String>,
+    #[prost(message, repeated, tag = "10")]
+    path_keys: Vec<PathKeyProto>,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -432,6 +447,16 @@ impl LsstCodec {
         let spec = SourceSpec {
             files: p.files.iter().map(PathBuf::from).collect(),
             columns: column_map(p.columns.as_ref())?,
+            path_keys: {
+                let mut keys = vec![Vec::new(); p.files.len()];
+                for k in &p.path_keys {
+                    let slot = keys.get_mut(k.file as usize).ok_or_else(|| {
+                        Error::Decode(format!("path key of file {} beyond the files", k.file))
+                    })?;
+                    slot.push((k.key.clone(), k.value.clone()));
+                }
+                keys
+            },
             bands: p.bands.clone(),
             bad_values: p.bad_values.parse::<BadValues>()?,
             partitions: p
@@ -490,6 +515,18 @@ fn encode_scan(scan: &ScanExec) -> ScanProto {
             .map(|f| f.to_string_lossy().into_owned())
             .collect(),
         columns: Some(columns_proto(&spec.columns)),
+        path_keys: spec
+            .path_keys
+            .iter()
+            .enumerate()
+            .flat_map(|(file, keys)| {
+                keys.iter().map(move |(k, v)| PathKeyProto {
+                    file: file as u64,
+                    key: k.clone(),
+                    value: v.clone(),
+                })
+            })
+            .collect(),
         bands: spec.bands.clone(),
         bad_values: spec.bad_values.to_string(),
         partitions: spec
@@ -539,17 +576,27 @@ fn columns_proto(c: &ColumnMap) -> ColumnsProto {
         flux: c.flux.clone(),
         err: c.err.clone(),
         band: c.band.clone(),
+        band_codes: c
+            .band_codes
+            .as_ref()
+            .map(|b| b.to_string())
+            .unwrap_or_default(),
     }
 }
 
 fn column_map(p: Option<&ColumnsProto>) -> Result<ColumnMap, Error> {
     let p = p.ok_or_else(|| Error::Decode("column roles missing".into()))?;
-    Ok(ColumnMap {
-        id: p.id.clone(),
-        time: p.time.clone(),
-        flux: p.flux.clone(),
-        err: p.err.clone(),
-        band: p.band.clone(),
+    let map = ColumnMap::new(
+        p.id.clone(),
+        p.time.clone(),
+        p.flux.clone(),
+        p.err.clone(),
+        p.band.clone(),
+    );
+    Ok(if p.band_codes.is_empty() {
+        map
+    } else {
+        map.with_band_codes(p.band_codes.parse()?)
     })
 }
 

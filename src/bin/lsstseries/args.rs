@@ -7,7 +7,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use lsstseries::analysis::structure_function::{Binning, Bootstrap, Estimator, SfOptions};
 use lsstseries::io::generate::GeneratorConfig;
-use lsstseries::io::parse_size;
+use lsstseries::io::{parse_size, BandCodes};
 use lsstseries::{BadValues, BatchMode, ColumnMap, Error, Partitioning};
 use std::fmt;
 use std::path::PathBuf;
@@ -45,6 +45,37 @@ Examples:
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
+    /// Never draw the progress bar (it is drawn only when standard error is a terminal)
+    #[arg(long, global = true)]
+    pub(crate) no_progress: bool,
+    /// Structured logs on standard error: spans per stage and task (error, warn, info,
+    /// debug, trace)
+    #[arg(long, global = true, value_name = "LEVEL", value_enum)]
+    pub(crate) log: Option<LogLevel>,
+}
+
+/// Which plan `explain --dot/--svg` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum DotPlan {
+    /// The optimized logical plan: nodes and their data-movement edges.
+    Logical,
+    /// The physical plan: stages, their steps, exchanges.
+    Physical,
+}
+
+/// A `--log` level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogLevel {
+    /// Errors only.
+    Error,
+    /// Warnings and errors.
+    Warn,
+    /// Stages.
+    Info,
+    /// Stages and tasks.
+    Debug,
+    /// Everything.
+    Trace,
 }
 
 #[derive(Subcommand)]
@@ -74,8 +105,22 @@ pub(crate) enum Command {
         #[arg(value_name = "PATH", required = true)]
         paths: Vec<PathBuf>,
         /// Print the plan as Graphviz dot instead
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["analyze"])]
         dot: bool,
+        /// Write the plan as an SVG picture to FILE (needs Graphviz's `dot` on PATH)
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// Which plan --dot and --svg draw: the optimized logical plan, or the physical
+        /// stages
+        #[arg(long, value_name = "PLAN", value_enum, default_value_t = DotPlan::Logical)]
+        plan: DotPlan,
+        /// Run the plan and print it annotated per node: rows, lightcurves, time, bytes read
+        /// and shuffled, task durations, steals, peak memory
+        #[arg(long)]
+        analyze: bool,
+        /// With --analyze: print JSON (schema_version 1) instead of text
+        #[arg(long, requires = "analyze")]
+        json: bool,
         #[command(flatten)]
         mode: ModeArgs,
         #[command(flatten)]
@@ -108,6 +153,32 @@ pub(crate) enum Command {
     },
     /// Rows, id range, columns, partitions and memory of the source and object tables
     Info {
+        /// Parquet files, directories (read recursively) or glob patterns (quoted or not)
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        source: SourceArgs,
+    },
+    /// Print the first (or, with --tail, the last) rows of the source as CSV; reads only
+    /// the partitions it needs
+    Head {
+        /// Parquet files, directories (read recursively) or glob patterns (quoted or not)
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
+        /// Rows to print
+        #[arg(short = 'n', long = "rows", value_name = "N", default_value_t = 10)]
+        rows: usize,
+        /// The last rows instead of the first
+        #[arg(long)]
+        tail: bool,
+        #[command(flatten)]
+        select: SelectArgs,
+        #[command(flatten)]
+        source: SourceArgs,
+    },
+    /// Print TAPE's day-gap offset: the middle of the longest run of hours of the day
+    /// without observations, as a fraction of a day (-1 if none), for bin-sources --offset
+    DayGapOffset {
         /// Parquet files, directories (read recursively) or glob patterns (quoted or not)
         #[arg(value_name = "PATH", required = true)]
         paths: Vec<PathBuf>,
@@ -150,6 +221,10 @@ pub(crate) struct SourceArgs {
     /// Column holding the band name
     #[arg(long, value_name = "COLUMN", help_heading = "Columns")]
     pub(crate) band: Option<String>,
+    /// The band column holds integer codes with these names, e.g. 1=g,2=r,3=i (PS1's
+    /// filterID; --columns ps1 sets 1-5 = g,r,i,z,y)
+    #[arg(long, value_name = "CODES", value_parser = parsed::<BandCodes>, help_heading = "Columns")]
+    pub(crate) band_codes: Option<BandCodes>,
     /// Declare the complete band set of the source, e.g. g,r,i (skips the scan of the band
     /// column that finds it otherwise; list every band the data holds)
     #[arg(long, value_name = "BANDS", value_parser = parse_bands, help_heading = "Columns")]
@@ -183,6 +258,10 @@ pub(crate) struct SourceArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration,
           help_heading = "Partitions and run")]
     pub(crate) timeout: Option<Duration>,
+    /// Serve a live dashboard of the run on ADDR (127.0.0.1:8787; port 0 picks a free
+    /// one); its address is printed to standard error at start
+    #[arg(long, value_name = "ADDR", help_heading = "Partitions and run")]
+    pub(crate) dashboard: Option<String>,
 }
 
 /// Which sources and objects batch reads (applied in this order, before the function).
@@ -294,6 +373,15 @@ pub(crate) enum Preset {
     Generated,
     /// ps1_objid, midPointTai, psFlux, psFluxErr, filterName
     Tape,
+    /// TAPE's ZTF map: ps1_objid, mjd, mag, magerr, band
+    Ztf,
+    /// TAPE's ZTF map of a HiPSCat catalog: _hipscat_index, mjd, mag, magerr, band
+    ZtfHipscat,
+    /// TAPE's PS1 map: objID, obsTime, apFlux, apFluxErr, filterID (codes 1-5 = g,r,i,z,y)
+    Ps1,
+    /// TAPE's PS1 map of a HiPSCat catalog: _hipscat_index, obsTime, apFlux, apFluxErr,
+    /// filterID (codes)
+    Ps1Hipscat,
 }
 
 /// A comma-separated list of band names.
@@ -380,7 +468,14 @@ impl SourceArgs {
         let mut map = match self.columns {
             Preset::Generated => ColumnMap::generated(),
             Preset::Tape => ColumnMap::tape(),
+            Preset::Ztf => ColumnMap::ztf(false),
+            Preset::ZtfHipscat => ColumnMap::ztf(true),
+            Preset::Ps1 => ColumnMap::ps1(false),
+            Preset::Ps1Hipscat => ColumnMap::ps1(true),
         };
+        if let Some(codes) = &self.band_codes {
+            map.band_codes = Some(codes.clone());
+        }
         for (given, slot) in [
             (&self.id, &mut map.id),
             (&self.time, &mut map.time),

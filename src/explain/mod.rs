@@ -1,6 +1,13 @@
 //! `explain()`: the plan as written, the optimized plan with the rules that fired and why,
 //! and the physical stages. Text (stable, snapshot-tested) and Graphviz DOT.
 
+mod analyze;
+
+pub use analyze::{
+    mask_varying, AnalyzeBadValues, AnalyzeNode, AnalyzeOp, AnalyzeReport, AnalyzeStage,
+    ANALYZE_SCHEMA_VERSION, VARYING_KEYS,
+};
+
 use crate::error::Result;
 use crate::format::thousands;
 use crate::io::ParquetSource;
@@ -219,4 +226,50 @@ pub fn explain_dot(optimized: &OptimizedPlan) -> Result<String> {
     }
     out.push_str("}\n");
     Ok(out)
+}
+
+/// The physical plan as a Graphviz digraph: one cluster per stage (its tasks, input, fused
+/// steps and output), exchanges between stages as dashed edges, then the collect (and the
+/// whole-result aggregate, if any).
+pub fn explain_dot_physical(physical: &PhysicalPlan) -> String {
+    let mut out = String::from(
+        "digraph physical {\n  rankdir=BT;\n  node [shape=box, fontname=\"monospace\"];\n",
+    );
+    let mut last_out = None;
+    for (i, stage) in physical.stages.iter().enumerate() {
+        let parts = physical.stage_steps(i);
+        let n = stage.tasks();
+        writeln!(out, "  subgraph cluster_s{i} {{").ok();
+        writeln!(
+            out,
+            "    label=\"Stage {i}: {n} task{}\";",
+            if n == 1 { "" } else { "s" }
+        )
+        .ok();
+        for (k, part) in parts.iter().enumerate() {
+            writeln!(out, "    s{i}_{k} [label=\"{}\"];", dot_escape(part)).ok();
+            if k > 0 {
+                writeln!(out, "    s{i}_{} -> s{i}_{k};", k - 1).ok();
+            }
+        }
+        out.push_str("  }\n");
+        if let Some(prev) = last_out {
+            writeln!(
+                out,
+                "  {prev} -> s{i}_0 [label=\"exchange by id\", style=dashed];"
+            )
+            .ok();
+        }
+        last_out = Some(format!("s{i}_{}", parts.len().saturating_sub(1)));
+    }
+    if let (Some(a), Some(prev)) = (&physical.aggregate, last_out) {
+        writeln!(
+            out,
+            "  aggregate [label=\"{}\"];\n  {prev} -> aggregate;",
+            dot_escape(&PlanNode::Aggregate(a.clone()).title())
+        )
+        .ok();
+    }
+    out.push_str("}\n");
+    out
 }
