@@ -321,10 +321,7 @@ impl Ensemble {
         for b in batches.iter().filter(|b| b.num_rows() > 0) {
             parts.write_part(&schema, [Ok(b.clone())])?;
         }
-        if parts.parts() == 0 {
-            parts.write_part(&schema, [Ok(first.clone())])?;
-        }
-        parts.finish()?;
+        parts.finish_with_schema(&schema)?;
         let mut options = SourceOptions::new(columns, partitioning);
         options.bad_values = Some(self.bad_values);
         let mut source = ParquetSource::open(dir.path(), options, &self.executor)?;

@@ -814,10 +814,7 @@ impl Frame {
         } else {
             self.write_ordered_parts(&mut parts, &schema)?;
         }
-        if parts.parts() == 0 {
-            parts.write_part(&schema, [Ok(RecordBatch::new_empty(schema.clone()))])?;
-        }
-        parts.finish()
+        parts.finish_with_schema(&schema)
     }
 
     /// Writes the id-ordered result as parts of [`PART_ROWS`] rows.
@@ -871,10 +868,7 @@ impl Frame {
         )?);
         let mut parts = crate::io::PartsWriter::new(dir.path(), IfExists::Refuse)?;
         self.write_ordered_parts(&mut parts, &schema)?;
-        if parts.parts() == 0 {
-            parts.write_part(&schema, [Ok(RecordBatch::new_empty(schema.clone()))])?;
-        }
-        parts.finish()?;
+        parts.finish_with_schema(&schema)?;
         let options = crate::io::SourceOptions {
             columns: self.columns.clone(),
             partitioning: scan.partitioning.clone(),

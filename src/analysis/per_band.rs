@@ -62,9 +62,19 @@ impl PerBand {
     }
 }
 
+/// Per-thread scratch: the band regrouping, one band's index column, one band's values,
+/// and the inner function's output width for the last (function, bands) seen, so the
+/// width is not recomputed (a `Vec<Field>`) for every lightcurve.
+#[derive(Default)]
+struct Scratch {
+    groups: BandGroups,
+    band: Vec<u8>,
+    values: Vec<f64>,
+    width_of: Option<(usize, Vec<String>, usize)>,
+}
+
 thread_local! {
-    /// Per-thread scratch: the band regrouping and one band's index column.
-    static SCRATCH: RefCell<(BandGroups, Vec<u8>, Vec<f64>)> = RefCell::new(Default::default());
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 impl LightcurveFunction for PerBand {
@@ -89,10 +99,23 @@ impl LightcurveFunction for PerBand {
     }
 
     fn evaluate(&self, lc: &LightcurveView<'_>, out: &mut Vec<f64>) {
-        let width = self.inner.output_fields(lc.band_names).len();
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
-            let (groups, band, values) = &mut *s;
+            let Scratch {
+                groups,
+                band,
+                values,
+                width_of,
+            } = &mut *s;
+            let me = self as *const Self as usize;
+            let width = match width_of {
+                Some((f, names, w)) if *f == me && names.as_slice() == lc.band_names => *w,
+                _ => {
+                    let w = self.inner.output_fields(lc.band_names).len();
+                    *width_of = Some((me, lc.band_names.to_vec(), w));
+                    w
+                }
+            };
             groups.fill(lc);
             for k in 0..lc.band_names.len() {
                 let range = groups.range(k);

@@ -171,6 +171,18 @@ impl PartsWriter {
         self.temps.len()
     }
 
+    /// [`PartsWriter::finish`], first writing one empty part of `schema` if no part was
+    /// written, so the directory still carries the schema.
+    pub fn finish_with_schema(mut self, schema: &Schema) -> Result<(Vec<PathBuf>, u64)> {
+        if self.temps.is_empty() {
+            self.write_part(
+                schema,
+                [Ok(RecordBatch::new_empty(Arc::new(schema.clone())))],
+            )?;
+        }
+        self.finish()
+    }
+
     /// Moves every part into place (removing old parts under [`IfExists::Replace`]) and
     /// returns their paths and the rows written.
     pub fn finish(mut self) -> Result<(Vec<PathBuf>, u64)> {

@@ -460,22 +460,7 @@ impl PhysicalPlan {
                 let (stage, ctx, label) = (stage.clone(), ctx.clone(), label.clone());
                 move || -> Result<RecordBatch> {
                     ctx.cancel.check()?;
-                    let estimate = match &stage.input {
-                        StageInput::Scan(scan) => scan_exec::estimated_bytes(scan, i),
-                        StageInput::Shuffle { .. } => 0,
-                    }
-                    .saturating_mul(2);
-                    let operation = format!("{label} on partition {i}");
-                    let attempt = |exclusive| {
-                        compute_partition(&stage, i, &ctx, estimate, &operation, exclusive)
-                    };
-                    let out = match attempt(false) {
-                        Err(Error::MemoryLimit { .. }) if ctx.pool.limit().is_some() => {
-                            attempt(true)?
-                        }
-                        other => other?,
-                    };
-                    Ok(out.batch)
+                    Ok(compute_admitted(&stage, &label, i, &ctx)?.batch)
                 }
             })
             .collect();
@@ -705,20 +690,6 @@ struct PartitionOutput<'a> {
 fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Result<TaskOutput> {
     ctx.cancel.check()?;
     let t0 = Instant::now();
-    // Room for the input and one operator's output side by side. (Admitting scans with x3,
-    // for decode buffers, was measured on 100 M rows: the process's RSS did not drop and the
-    // run was slower, so the RSS above the pool's peak is allocator retention, not tasks.)
-    let estimate = match &stage.input {
-        StageInput::Scan(scan) => scan_exec::estimated_bytes(scan, index),
-        StageInput::Shuffle { shuffle, .. } => ctx.stores[*shuffle].target_bytes(index),
-    }
-    .saturating_mul(2);
-    let operation = format!("{label} on partition {index}");
-    // Tasks are pure until their output step (shuffle buckets stay until released), so a
-    // task that could not grow while other tasks held the rest of the limit runs again,
-    // alone; only a partition that does not fit by itself fails.
-    let attempt = |exclusive| compute_partition(stage, index, ctx, estimate, &operation, exclusive);
-    // Counts come from the attempt that succeeded only, so a rerun does not count twice.
     let PartitionOutput {
         batch,
         rows_in,
@@ -727,10 +698,7 @@ fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Resul
         reserved,
         bad_values,
         ops,
-    } = match attempt(false) {
-        Err(Error::MemoryLimit { .. }) if ctx.pool.limit().is_some() => attempt(true)?,
-        other => other?,
-    };
+    } = compute_admitted(stage, label, index, ctx)?;
     if let StageInput::Shuffle { shuffle, .. } = &stage.input {
         ctx.stores[*shuffle].release(index, &ctx.pool);
     }
@@ -757,6 +725,32 @@ fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Resul
         bad_values,
         ops,
     })
+}
+
+/// Admits partition `index` under the memory limit and computes it. Tasks are pure until
+/// their output step (shuffle buckets stay until released), so a task that could not grow
+/// while other tasks held the rest of the limit runs again, alone; only a partition that
+/// does not fit by itself fails. Counts come from the attempt that succeeded only.
+fn compute_admitted<'a>(
+    stage: &Stage,
+    label: &str,
+    index: usize,
+    ctx: &'a RunContext,
+) -> Result<PartitionOutput<'a>> {
+    // Room for the input and one operator's output side by side. (Admitting scans with x3,
+    // for decode buffers, was measured on 100 M rows: the process's RSS did not drop and the
+    // run was slower, so the RSS above the pool's peak is allocator retention, not tasks.)
+    let estimate = match &stage.input {
+        StageInput::Scan(scan) => scan_exec::estimated_bytes(scan, index),
+        StageInput::Shuffle { shuffle, .. } => ctx.stores[*shuffle].target_bytes(index),
+    }
+    .saturating_mul(2);
+    let operation = format!("{label} on partition {index}");
+    let attempt = |exclusive| compute_partition(stage, index, ctx, estimate, &operation, exclusive);
+    match attempt(false) {
+        Err(Error::MemoryLimit { .. }) if ctx.pool.limit().is_some() => attempt(true),
+        other => other,
+    }
 }
 
 /// Reads partition `index` and runs the stage's operators on it, holding the batches'
