@@ -69,6 +69,7 @@ fn kernels(c: &mut Criterion) {
             err: &d.err,
             band: &d.band,
             band_names: &bands,
+            extra: Default::default(),
         })
         .collect();
     let functions: Vec<(&str, Box<dyn LightcurveFunction>)> = vec![

@@ -1,7 +1,7 @@
 //! The user-facing `Ensemble`: an executor, a source table, and the object table derived
 //! from it, like TAPE's `Ensemble`.
 
-use crate::analysis::{FunctionRegistry, LightcurveFunction, Nobs};
+use crate::analysis::{FunctionRegistry, LightcurveFunction};
 use crate::dashboard::Dashboard;
 use crate::error::{Error, Result};
 use crate::executor::{Executor, ExecutorConfig, ExecutorInfo};
@@ -363,8 +363,10 @@ impl Ensemble {
         &mut self,
         path: impl AsRef<std::path::Path>,
     ) -> Result<&ObjectTable> {
-        let id = self.source_table()?.columns.id.clone();
-        let table = Arc::new(ObjectTable::read(path, &id)?);
+        let source = self.source_table()?;
+        let (id, key) = (source.columns.id.clone(), source.id_key);
+        let table = Arc::new(ObjectTable::read(path, &id, key)?);
+        self.objects = OnceLock::new();
         Ok(self.object_file.insert(table))
     }
 
@@ -415,13 +417,24 @@ impl Ensemble {
         self.source()?.batch_named_with(name, mode)
     }
 
+    /// [`Frame::batch_on`] over the sources: `function` per object and key values.
+    pub fn batch_on(&self, function: Arc<dyn LightcurveFunction>, on: &[&str]) -> Result<Frame> {
+        self.source()?.batch_on(function, on)
+    }
+
+    /// [`Frame::batch_on_named`] over the sources.
+    pub fn batch_on_named(&self, name: &str, on: &[&str]) -> Result<Frame> {
+        self.source()?.batch_on_named(name, on)
+    }
+
     /// The object table: one row per object with `nobs_<band>` and `nobs_total`, derived
-    /// from the sources (computed once, then cached).
+    /// from the sources, and the object file's other columns when one is loaded (computed
+    /// once, then cached). [`Frame::object_table`] gives it for a filtered frame, lazily.
     pub fn object_table(&self) -> Result<RecordBatch> {
         if let Some(b) = self.objects.get() {
             return Ok(b.clone());
         }
-        let b = self.batch(Arc::new(Nobs))?.compute()?;
+        let b = self.source()?.object_table(false)?.compute()?;
         Ok(self.objects.get_or_init(|| b).clone())
     }
 

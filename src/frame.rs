@@ -13,8 +13,8 @@ use crate::io::{
 use crate::optimizer::{OptimizedPlan, Optimizer};
 use crate::physical::{PhysicalPlan, ResultStream, RunMetrics};
 use crate::plan::{
-    AggregateNode, ApplySpec, BatchMode, Expr, KeepObjectsSpec, LogicalPlan, MapFunction,
-    PartitionOp, PlanNode, Predicate,
+    AggregateNode, ApplySpec, BatchMode, Expr, JoinObjectsSpec, KeepObjectsSpec, LogicalPlan,
+    MapFunction, PartitionOp, PlanNode, Predicate,
 };
 use arrow::array::RecordBatch;
 use arrow::datatypes::{Schema, SchemaRef};
@@ -178,11 +178,118 @@ impl Frame {
     /// ```
     pub fn query_objects(&self, query: &str) -> Result<Frame> {
         let predicate = crate::plan::parse_query(query)?;
-        let function: Arc<dyn LightcurveFunction> = match &self.objects {
-            Some(table) => Arc::new(ObjectColumns::new(table.clone())),
-            None => self.registry.get("nobs")?,
+        let Some(table) = &self.objects else {
+            return self.filter_objects(self.registry.get("nobs")?, predicate);
         };
-        self.filter_objects(function, predicate)
+        let columns = predicate.columns();
+        let is_count = |c: &String| {
+            c.strip_prefix("nobs_")
+                .is_some_and(|b| b == "total" || self.bands.iter().any(|band| band == b))
+        };
+        if !columns.iter().any(is_count) {
+            // Object-file columns alone: a row-local semi-join, no regrouping by id.
+            let input: Vec<String> = self
+                .schema()?
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+            let project: Vec<&str> = input.iter().map(String::as_str).collect();
+            return self
+                .join_objects(&names)?
+                .filter(predicate)?
+                .select(&project);
+        }
+        if let Some((name, why)) = table
+            .skipped
+            .iter()
+            .find(|(name, _)| columns.contains(name))
+        {
+            return Err(Error::InvalidArgument(format!(
+                "query_objects '{query}': object column '{name}' ({why}) cannot be combined \
+                 with counts in one query; query them one after the other, e.g. \
+                 .query_objects(\"{name} == ...\")?.query_objects(\"nobs_total >= ...\")"
+            )));
+        }
+        self.filter_objects(Arc::new(ObjectColumns::new(table.clone())), predicate)
+    }
+
+    /// Adds object-file columns to every row, looked up by its id (null for an object the
+    /// file lacks): to sources, or to the results of [`Frame::batch`] (one row per object,
+    /// so each result row gets its object's row). `columns` empty means every column of
+    /// the file except the id and those this frame already has. A row-local join with the
+    /// in-memory object table: it moves no data.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("sources.parquet", ColumnMap::tape(), Partitioning::RowGroups)?;
+    /// ens.from_parquet_objects("objects.parquet")?;
+    /// let j = ens.source()?.batch_named("stetson_j")?.join_objects(&["redshift"])?.compute()?;
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn join_objects(&self, columns: &[&str]) -> Result<Frame> {
+        let table = self.objects.clone().ok_or_else(|| {
+            Error::InvalidArgument(
+                "join_objects: no object table loaded (Ensemble::from_parquet_objects)".into(),
+            )
+        })?;
+        let columns: Vec<String> = if columns.is_empty() {
+            let schema = self.schema()?;
+            table
+                .value_fields()
+                .filter(|f| schema.field_with_name(f.name()).is_err())
+                .map(|f| f.name().clone())
+                .collect()
+        } else {
+            columns.iter().map(|c| c.to_string()).collect()
+        };
+        self.push(PlanNode::Op(PartitionOp::JoinObjects(JoinObjectsSpec {
+            table,
+            id: self.columns.id.clone(),
+            columns,
+        })))
+    }
+
+    /// The object table of this frame's sources, lazily: one row per object with its
+    /// counts `nobs_<band>` and `nobs_total` as the sources are at this point of the plan,
+    /// and, when an object file was loaded, the file's other columns. An object whose
+    /// sources were all filtered away is left out, unless `keep_empty_objects` (TAPE's
+    /// flag): then every object of the object file is kept, with counts of 0. That needs
+    /// an object file, since only it knows objects that have no sources.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("sources.parquet", ColumnMap::tape(), Partitioning::RowGroups)?;
+    /// ens.from_parquet_objects("objects.parquet")?;
+    /// let objects = ens.source()?.query("psFlux > 0")?.object_table(true)?.compute()?;
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn object_table(&self, keep_empty_objects: bool) -> Result<Frame> {
+        let counts = self.batch(Arc::new(crate::analysis::Nobs))?;
+        let Some(table) = self.objects.clone() else {
+            if keep_empty_objects {
+                return Err(Error::InvalidArgument(
+                    "object_table(keep_empty_objects): needs an object file \
+                     (Ensemble::from_parquet_objects): only it lists objects without sources"
+                        .into(),
+                ));
+            }
+            return Ok(counts);
+        };
+        let joined = counts.join_objects(&[])?;
+        if !keep_empty_objects {
+            return Ok(joined);
+        }
+        let schema = joined.schema()?;
+        let id = self.columns.id.clone();
+        joined.aggregate(AggregateNode::new(
+            "keep empty objects",
+            schema,
+            move |batch| table.add_missing(batch, &id),
+        ))
     }
 
     /// Keeps the objects with at least `threshold` observations (TAPE's `prune`, on
@@ -390,6 +497,69 @@ impl Frame {
         )))
     }
 
+    /// Applies `function` once per object and combination of values of the source columns
+    /// `on` (e.g. `band`, or a night or field id): rows `(id, on..., outputs...)`, the key
+    /// columns with their types, ordered by id then key values (as Arrow's row format
+    /// orders them: numbers by value, floats in IEEE total order, strings bytewise); a null
+    /// key forms its own group, sorted last. Lightcurves are made whole first, as for
+    /// [`Frame::batch`]. A [`Rows::Many`](crate::analysis::Rows::Many) function repeats the
+    /// key values on each of its rows.
+    ///
+    /// A key that is not a source column but a column of the loaded object file (e.g. a
+    /// class or a field) is joined to the sources first ([`Frame::join_objects`]): it is
+    /// constant per object, so it adds a column to the result rather than splitting a
+    /// lightcurve.
+    ///
+    /// ```no_run
+    /// use lsstseries::prelude::*;
+    /// let mut ens = Ensemble::new()?;
+    /// ens.from_parquet("data/tape/test_source.parquet", ColumnMap::tape(), Partitioning::Count(4))?;
+    /// // One Stetson J per object and band.
+    /// let per_band = ens.source()?.batch_on_named("stetson_j", &["band"])?.compute()?;
+    /// # Ok::<(), lsstseries::Error>(())
+    /// ```
+    pub fn batch_on(&self, function: Arc<dyn LightcurveFunction>, on: &[&str]) -> Result<Frame> {
+        self.batch_on_with(function, on, BatchMode::Auto)
+    }
+
+    /// [`Frame::batch_on`] with the function registered under `name`.
+    pub fn batch_on_named(&self, name: &str, on: &[&str]) -> Result<Frame> {
+        self.batch_on(self.registry.get(name)?, on)
+    }
+
+    /// [`Frame::batch_on_named`] with an explicit mode.
+    pub fn batch_on_named_with(&self, name: &str, on: &[&str], mode: BatchMode) -> Result<Frame> {
+        self.batch_on_with(self.registry.get(name)?, on, mode)
+    }
+
+    /// [`Frame::batch_on`] with an explicit mode (see [`BatchMode`]).
+    pub fn batch_on_with(
+        &self,
+        function: Arc<dyn LightcurveFunction>,
+        on: &[&str],
+        mode: BatchMode,
+    ) -> Result<Frame> {
+        let schema = self.schema()?;
+        let from_objects: Vec<&str> = match &self.objects {
+            Some(table) => on
+                .iter()
+                .copied()
+                .filter(|c| schema.field_with_name(c).is_err() && table.field(c).is_some())
+                .collect(),
+            None => Vec::new(),
+        };
+        let input = if from_objects.is_empty() {
+            self.clone()
+        } else {
+            self.join_objects(&from_objects)?
+        };
+        let spec = ApplySpec {
+            on: on.iter().map(|c| c.to_string()).collect(),
+            ..input.apply_spec(function, mode)
+        };
+        input.push(PlanNode::Op(PartitionOp::Apply(spec)))
+    }
+
     /// `function` over this frame's lightcurves: its roles, bands and bad-value policy.
     fn apply_spec(&self, function: Arc<dyn LightcurveFunction>, mode: BatchMode) -> ApplySpec {
         ApplySpec {
@@ -398,6 +568,7 @@ impl Frame {
             columns: self.columns.clone(),
             bands: self.bands.clone(),
             bad_values: self.bad_values,
+            on: Vec::new(),
         }
     }
 

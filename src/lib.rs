@@ -37,7 +37,9 @@ pub mod physical;
 pub mod plan;
 pub mod rng;
 
-pub use analysis::{closure_function, FunctionRegistry, LightcurveFunction};
+pub use analysis::{
+    closure_function, closure_function_with_columns, FunctionRegistry, LightcurveFunction,
+};
 pub use ensemble::{ColumnInfo, Ensemble, EnsembleBuilder, EnsembleInfo, TableInfo};
 pub use error::{Error, Result};
 pub use executor::{
@@ -45,7 +47,7 @@ pub use executor::{
 };
 pub use frame::{DropNa, Frame, ZeroPoint, PART_ROWS};
 pub use io::{BadValueCounts, BadValues, ColumnMap, Partitioning, Role};
-pub use lightcurve::LightcurveView;
+pub use lightcurve::{ExtraColumns, LightcurveView};
 pub use physical::{ResultStream, RunMetrics};
 pub use plan::{col, lit, parse_query, BatchMode, Expr, Predicate};
 
@@ -61,8 +63,8 @@ pub use plan::{col, lit, parse_query, BatchMode, Expr, Predicate};
 pub mod prelude {
     pub use crate::analysis::structure_function::{Bootstrap, Estimator, SfOptions};
     pub use crate::analysis::{
-        closure_function, BandScope, Feature, FeatureSet, FunctionRegistry, LightcurveFunction,
-        Periodogram,
+        closure_function, closure_function_with_columns, BandScope, Feature, FeatureSet,
+        FunctionRegistry, LightcurveFunction, Periodogram,
     };
     pub use crate::io::IfExists;
     pub use crate::plan::{col, lit, BatchMode, Expr, MapFunction, Predicate};

@@ -582,3 +582,82 @@ fn bin_sources_on_the_command_line() {
     assert!(!ok);
     assert!(err.contains("window"), "{err}");
 }
+
+/// --object-file: its string column selects objects, and --join-objects adds its columns
+/// to each result row.
+#[test]
+fn batch_with_an_object_file_queries_and_joins_it() {
+    use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use lsstseries::io::generate::{generate, GeneratorConfig};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("lc");
+    let cfg = GeneratorConfig {
+        objects: 10,
+        observations: 8,
+        ..GeneratorConfig::default()
+    };
+    generate(&cfg, &data).unwrap();
+    let first = cfg.first_id;
+    let ids: Vec<i64> = (first..first + 10).collect();
+    let kind: Vec<&str> = ids
+        .iter()
+        .map(|i| if i % 2 == 0 { "star" } else { "qso" })
+        .collect();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("kind", DataType::Utf8, false),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from(ids.clone())),
+        Arc::new(StringArray::from(kind)),
+    ];
+    let objects = dir.path().join("objects.parquet");
+    lsstseries::io::write_parquet(&objects, &RecordBatch::try_new(schema, columns).unwrap())
+        .unwrap();
+    let out = dir.path().join("n.csv");
+    let (ok, _, err) = cli(&[
+        "batch",
+        "nobs",
+        data.to_str().unwrap(),
+        "--object-file",
+        objects.to_str().unwrap(),
+        "--query-objects",
+        "kind == 'qso'",
+        "--join-objects",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "id,nobs_g,nobs_i,nobs_r,nobs_total,kind"
+    );
+    let rows: Vec<(i64, String, String)> = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].parse().unwrap(), f[4].to_string(), f[5].to_string())
+        })
+        .collect();
+    let want: Vec<(i64, String, String)> = ids
+        .iter()
+        .filter(|i| *i % 2 != 0)
+        .map(|&i| (i, "8".to_string(), "qso".to_string()))
+        .collect();
+    assert_eq!(rows, want);
+    // --join-objects needs the file.
+    let (ok, _, err) = cli(&[
+        "batch",
+        "nobs",
+        data.to_str().unwrap(),
+        "--join-objects",
+        "--out",
+        out.to_str().unwrap(),
+        "--overwrite",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("--object-file"), "{err}");
+}

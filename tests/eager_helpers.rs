@@ -185,3 +185,34 @@ proptest! {
         prop_assert_eq!(ens.check_sorted().unwrap(), !scatter || all.num_rows() <= 1);
     }
 }
+
+/// A projection wider than what a function above it reads: the scan's column pruning
+/// narrows the projection too, and the answer is the one without it.
+#[test]
+fn select_then_batch_reads_only_what_the_function_needs() {
+    let ens = tape(Partitioning::Count(3));
+    let all = [
+        "ps1_objid",
+        "midPointTai",
+        "psFlux",
+        "psFluxErr",
+        "filterName",
+    ];
+    let frame = ens
+        .source()
+        .unwrap()
+        .select(&all)
+        .unwrap()
+        .batch_named("nobs")
+        .unwrap();
+    let plan = frame.explain().unwrap();
+    assert!(plan.contains("scan decodes 2 of"), "{plan}");
+    let want = ens
+        .source()
+        .unwrap()
+        .batch_named("nobs")
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(frame.compute().unwrap(), want);
+}

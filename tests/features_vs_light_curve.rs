@@ -185,6 +185,7 @@ fn each_feature_alone_and_all_together_match_light_curve() {
             err: &lc.e,
             band: &zeros,
             band_names: &bands,
+            extra: Default::default(),
         };
         let want = &expected[&lc.id];
         let mut all = Vec::new();
@@ -339,6 +340,7 @@ fn slope_matches_exact_arithmetic() {
         err: &lc.e,
         band: &zeros,
         band_names: &bands,
+        extra: Default::default(),
     };
     let mut out = Vec::new();
     FeatureSet::new(vec![Feature::LinearFit], BandScope::AllBands)

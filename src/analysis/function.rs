@@ -10,7 +10,8 @@ use std::sync::Arc;
 /// A function computed once per lightcurve.
 ///
 /// It declares its name (shown by `explain()` and used to ship plans), the roles it reads
-/// (the scan decodes only those), and its output columns. `evaluate` pushes exactly one
+/// and any other columns it reads by name (the scan decodes only those), and its output
+/// columns. `evaluate` pushes exactly one
 /// value per output column; `Int64` columns receive whole numbers.
 ///
 /// ```
@@ -30,6 +31,12 @@ pub trait LightcurveFunction: Send + Sync {
     fn name(&self) -> &str;
     /// Roles read besides the id.
     fn required(&self) -> &[Role];
+    /// Other source columns read by name, as Float64 (any numeric type is cast); the view
+    /// hands them out in the same row order as the roles ([`LightcurveView::column`]).
+    /// The source's bad-value policy applies to them as to time and flux. None by default.
+    fn extra_columns(&self) -> &[String] {
+        &[]
+    }
     /// Output columns (after the id), given the source's sorted band names.
     fn output_fields(&self, bands: &[String]) -> Vec<Field>;
     /// Computes one lightcurve, pushing one value per output column onto `out` (for
@@ -70,6 +77,7 @@ type EvalFn = dyn Fn(&LightcurveView<'_>, &mut Vec<f64>) + Send + Sync;
 struct ClosureFunction {
     name: String,
     required: Vec<Role>,
+    extra: Vec<String>,
     fields: Vec<Field>,
     f: Box<EvalFn>,
 }
@@ -80,6 +88,9 @@ impl LightcurveFunction for ClosureFunction {
     }
     fn required(&self) -> &[Role] {
         &self.required
+    }
+    fn extra_columns(&self) -> &[String] {
+        &self.extra
     }
     fn output_fields(&self, _bands: &[String]) -> Vec<Field> {
         self.fields.clone()
@@ -96,9 +107,39 @@ pub fn closure_function(
     fields: Vec<Field>,
     f: impl Fn(&LightcurveView<'_>, &mut Vec<f64>) + Send + Sync + 'static,
 ) -> Arc<dyn LightcurveFunction> {
+    closure_function_with_columns(name, required, &[], fields, f)
+}
+
+/// [`closure_function`] that also reads the source columns `extra` by name (see
+/// [`LightcurveFunction::extra_columns`]).
+///
+/// ```
+/// use lsstseries::analysis::closure_function_with_columns;
+/// use lsstseries::Role;
+/// use arrow::datatypes::{DataType, Field};
+/// let mean_airmass = closure_function_with_columns(
+///     "mean_airmass",
+///     &[],
+///     &["airmass"],
+///     vec![Field::new("mean_airmass", DataType::Float64, true)],
+///     |lc, out| {
+///         let a = lc.column("airmass").unwrap_or(&[]);
+///         out.push(a.iter().sum::<f64>() / a.len() as f64)
+///     },
+/// );
+/// assert_eq!(mean_airmass.extra_columns(), ["airmass".to_string()]);
+/// ```
+pub fn closure_function_with_columns(
+    name: impl Into<String>,
+    required: &[Role],
+    extra: &[&str],
+    fields: Vec<Field>,
+    f: impl Fn(&LightcurveView<'_>, &mut Vec<f64>) + Send + Sync + 'static,
+) -> Arc<dyn LightcurveFunction> {
     Arc::new(ClosureFunction {
         name: name.into(),
         required: required.to_vec(),
+        extra: extra.iter().map(|c| c.to_string()).collect(),
         fields,
         f: Box::new(f),
     })

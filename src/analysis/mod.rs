@@ -16,7 +16,7 @@ pub mod structure_function;
 pub use bin_sources::BinSources;
 pub use features::{feature_functions, BandScope, Feature, FeatureSet};
 pub(crate) use function::check_fields;
-pub use function::{closure_function, LightcurveFunction, Rows};
+pub use function::{closure_function, closure_function_with_columns, LightcurveFunction, Rows};
 pub use nobs::Nobs;
 pub use object_columns::ObjectColumns;
 pub use per_band::PerBand;

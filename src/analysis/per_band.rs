@@ -86,6 +86,10 @@ impl LightcurveFunction for PerBand {
         &self.required
     }
 
+    fn extra_columns(&self) -> &[String] {
+        self.inner.extra_columns()
+    }
+
     fn output_fields(&self, bands: &[String]) -> Vec<Field> {
         let inner = self.inner.output_fields(bands);
         bands
@@ -132,6 +136,7 @@ impl LightcurveFunction for PerBand {
                     err: groups.err(k),
                     band,
                     band_names: lc.band_names,
+                    extra: groups.extra(lc.extra.names(), k),
                 };
                 values.clear();
                 self.inner.evaluate(&view, values);

@@ -64,8 +64,13 @@ impl SourceArgs {
 }
 
 impl SelectArgs {
-    /// `frame` with --query, --query-objects and --prune applied, in that order.
-    fn apply(&self, mut frame: Frame) -> Result<Frame, Error> {
+    /// The source of `ens` with --object-file loaded, then --query, --query-objects and
+    /// --prune applied, in that order.
+    fn apply(&self, ens: &mut Ensemble) -> Result<Frame, Error> {
+        if let Some(path) = &self.object_file {
+            ens.from_parquet_objects(path)?;
+        }
+        let mut frame = ens.source()?;
         if let Some(q) = &self.query {
             frame = frame.query(q)?;
         }
@@ -345,17 +350,23 @@ fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
         Command::Batch {
             function,
             paths,
+            on,
             out,
             mode,
             select,
+            join_objects,
             source,
         } => {
             let t0 = Instant::now();
             out.check(&paths)?;
-            let ens = source.open(&paths)?;
+            let mut ens = source.open(&paths)?;
             note_skipped(&ens)?;
-            let frame = select.apply(ens.source()?)?;
-            let frame = frame.batch_named_with(&function, mode.mode)?;
+            let frame = select.apply(&mut ens)?;
+            let on: Vec<&str> = on.iter().map(String::as_str).collect();
+            let mut frame = frame.batch_on_named_with(&function, &on, mode.mode)?;
+            if join_objects {
+                frame = frame.join_objects(&[])?;
+            }
             for w in frame.warnings()? {
                 note!("warning: {w}");
             }
@@ -437,9 +448,9 @@ fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
             select,
             source,
         } => {
-            let ens = source.open(&paths)?;
+            let mut ens = source.open(&paths)?;
             note_skipped(&ens)?;
-            let frame = select.apply(ens.source()?)?;
+            let frame = select.apply(&mut ens)?;
             let frame = source.cancellable(frame);
             let batch = if tail {
                 frame.tail(rows)?

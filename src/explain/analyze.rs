@@ -76,6 +76,14 @@ pub struct AnalyzeNode {
     pub row_groups_skipped: usize,
     /// Row groups of the scanned files (scan).
     pub row_groups_total: usize,
+    /// Pages of the filtered columns, in the row groups left in, whose rows the page index
+    /// rules out (scan).
+    pub pages_skipped: usize,
+    /// Pages of the filtered columns with a page index, in the row groups left in (scan; 0
+    /// without a page index).
+    pub pages_total: usize,
+    /// Rows the scan did not read because the page index rules them out (scan).
+    pub page_rows_skipped: u64,
     /// Bytes routed through the shuffle (shuffle).
     pub bytes_shuffled: u64,
     /// Rows left out for bad values (by a function reading them), per column and reason.
@@ -225,6 +233,9 @@ impl AnalyzeReport {
                 bytes_read: 0,
                 row_groups_skipped: 0,
                 row_groups_total: 0,
+                pages_skipped: 0,
+                pages_total: 0,
+                page_rows_skipped: 0,
                 bytes_shuffled: 0,
                 dropped: Vec::new(),
                 ops: Vec::new(),
@@ -236,10 +247,13 @@ impl AnalyzeReport {
                     out.rows_out = m.rows_in;
                     out.cpu_ms = ms(m.read_busy);
                     out.bytes_read = m.bytes_read;
+                    out.page_rows_skipped = m.page_rows_skipped;
                     if let PlanNode::Scan(s) = node {
                         out.row_groups_total = s.source.row_group_count();
                         if let Some(p) = &s.pushed {
                             (out.row_groups_skipped, out.row_groups_total) = p.skip.counts();
+                            (out.pages_skipped, out.pages_total) =
+                                (p.pages.pages_skipped, p.pages.pages_total);
                         }
                     }
                 }
@@ -375,6 +389,14 @@ impl AnalyzeReport {
                         "row_groups_skipped={}/{}",
                         node.row_groups_skipped, node.row_groups_total
                     ));
+                    if node.pages_total > 0 {
+                        m.push(format!(
+                            "pages_skipped={}/{} page_rows_skipped={}",
+                            node.pages_skipped,
+                            node.pages_total,
+                            n(node.page_rows_skipped)
+                        ));
+                    }
                     m.push(format!("read_cpu={}", d(node.cpu_ms)));
                 }
                 "shuffle" => {

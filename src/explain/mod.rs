@@ -75,6 +75,15 @@ fn node_line(plan: &LogicalPlan, ix: NodeIndex) -> Result<String> {
                     text.join(" and ")
                 )
                 .ok();
+                // Only files with a page index for a filtered column have pages to count.
+                if p.pages.pages_total > 0 {
+                    write!(
+                        line,
+                        " pages_skipped={}/{}",
+                        p.pages.pages_skipped, p.pages.pages_total
+                    )
+                    .ok();
+                }
             }
         }
         PlanNode::Op(op) => {

@@ -86,15 +86,16 @@ pub enum BadReason {
 }
 
 impl BadReason {
-    /// Why `v` (read as `role`, null if `null`) is bad, or `None` when it is fine.
-    fn of(v: f64, null: bool, role: Role) -> Option<BadReason> {
+    /// Why `v` (null if `null`; an error, so also bad when not positive, if `positive`) is
+    /// bad, or `None` when it is fine.
+    fn of(v: f64, null: bool, positive: bool) -> Option<BadReason> {
         if null {
             Some(BadReason::Null)
         } else if v.is_nan() {
             Some(BadReason::NaN)
         } else if v.is_infinite() {
             Some(BadReason::Inf)
-        } else if role == Role::Err && v <= 0.0 {
+        } else if positive && v <= 0.0 {
             Some(BadReason::NonPositiveErr)
         } else {
             None
@@ -173,10 +174,11 @@ impl fmt::Display for BadValueCounts {
     }
 }
 
-/// One column a function reads: its name, role and values.
+/// One column a function reads: its name, whether its values must also be positive (the
+/// error role), and its values.
 pub(crate) struct Screened<'a> {
     pub name: &'a str,
-    pub role: Role,
+    pub positive: bool,
     pub array: &'a Float64Array,
 }
 
@@ -185,7 +187,7 @@ pub(crate) struct Screened<'a> {
 pub(crate) fn screen(columns: &[Screened<'_>]) -> (Option<Vec<bool>>, BadValueCounts) {
     let mut counts = BadValueCounts::default();
     let all_ok = columns.iter().all(|c| {
-        let err = c.role == Role::Err;
+        let err = c.positive;
         c.array.null_count() == 0
             && c.array.values().chunks(1024).all(|ch| {
                 ch.iter()
@@ -201,7 +203,7 @@ pub(crate) fn screen(columns: &[Screened<'_>]) -> (Option<Vec<bool>>, BadValueCo
         // Counted per reason here, and keyed by column name once per column.
         let mut per_reason = [0u64; 4];
         for (i, k) in keep.iter_mut().enumerate() {
-            if let Some(reason) = BadReason::of(v[i], c.array.is_null(i), c.role) {
+            if let Some(reason) = BadReason::of(v[i], c.array.is_null(i), c.positive) {
                 *k = false;
                 per_reason[reason as usize] += 1;
             }
@@ -262,7 +264,11 @@ pub(crate) fn screen_batch(
         BadValues::Drop => {
             let screened: Vec<Screened<'_>> = arrays
                 .iter()
-                .map(|&(name, role, array)| Screened { name, role, array })
+                .map(|&(name, role, array)| Screened {
+                    name,
+                    positive: role == Role::Err,
+                    array,
+                })
                 .collect();
             match screen(&screened) {
                 (None, counts) => Ok((batch.clone(), counts)),
@@ -322,12 +328,12 @@ mod tests {
         let (keep, counts) = screen(&[
             Screened {
                 name: "f",
-                role: Role::Flux,
+                positive: false,
                 array: &flux,
             },
             Screened {
                 name: "e",
-                role: Role::Err,
+                positive: true,
                 array: &err,
             },
         ]);
@@ -345,7 +351,7 @@ mod tests {
         let ok = Float64Array::from(vec![0.0, -1.0]);
         let (keep, counts) = screen(&[Screened {
             name: "f",
-            role: Role::Flux,
+            positive: false,
             array: &ok,
         }]);
         assert!(keep.is_none() && counts.is_empty());

@@ -17,6 +17,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::file::reader::{ChunkReader, Length};
 use std::fs::File;
 use std::io::Read;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -33,14 +34,15 @@ pub(crate) fn read_raw(
     rows: usize,
     columns: &[String],
 ) -> Result<RecordBatch> {
-    Ok(read_raw_counted(f, start, rows, columns)?.0)
+    Ok(read_raw_counted(f, std::slice::from_ref(&(start..start + rows)), columns)?.0)
 }
 
-/// [`read_raw`], also returning the bytes read from the file.
+/// [`read_raw`] of the rows of `ranges` (sorted, disjoint, not empty), one after the other
+/// in one batch, also returning the bytes read from the file. One reader serves every range:
+/// with the offset index it fetches only the pages holding selected rows, each once.
 pub(crate) fn read_raw_counted(
     f: &SourceFile,
-    start: usize,
-    rows: usize,
+    ranges: &[Range<usize>],
     columns: &[String],
 ) -> Result<(RecordBatch, u64)> {
     let file = CountingFile::open(&f.path)?;
@@ -59,24 +61,35 @@ pub(crate) fn read_raw_counted(
     }
     indices.sort_unstable();
     let mask = ProjectionMask::roots(f.meta.parquet_schema(), indices);
-    // Select the row groups overlapping the range and the rows inside them.
-    let end = start + rows;
+    let rows: usize = ranges.iter().map(|r| r.end - r.start).sum();
+    let (start, end) = match (ranges.first(), ranges.last()) {
+        (Some(a), Some(b)) => (a.start, b.end),
+        _ => (0, 0),
+    };
+    // Select the row groups holding wanted rows, and those rows inside them.
     let mut groups = Vec::new();
-    let mut first = None;
-    let mut covered = 0usize;
+    let mut selectors = Vec::new();
     for (i, rg) in f.row_groups.iter().enumerate() {
-        if rg.overlaps(start, rows) {
-            groups.push(i);
-            first.get_or_insert(rg.start);
-            covered += rg.rows;
+        let wanted: Vec<Range<usize>> = ranges
+            .iter()
+            .map(|r| r.start.max(rg.start)..r.end.min(rg.start + rg.rows))
+            .filter(|r| r.start < r.end)
+            .collect();
+        if wanted.is_empty() {
+            continue;
         }
-    }
-    let first = first.unwrap_or(0);
-    let skip = start - first;
-    let mut selectors = vec![RowSelector::skip(skip), RowSelector::select(rows)];
-    let tail = covered.saturating_sub(skip + rows);
-    if tail > 0 {
-        selectors.push(RowSelector::skip(tail));
+        groups.push(i);
+        let mut at = rg.start;
+        for r in wanted {
+            if r.start > at {
+                selectors.push(RowSelector::skip(r.start - at));
+            }
+            selectors.push(RowSelector::select(r.end - r.start));
+            at = r.end;
+        }
+        if rg.start + rg.rows > at {
+            selectors.push(RowSelector::skip(rg.start + rg.rows - at));
+        }
     }
     let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, f.meta.clone())
         .with_projection(mask)
@@ -171,19 +184,22 @@ impl<R: Read> Read for CountingRead<R> {
     }
 }
 
-/// Reads `slice` of `f`, decodes `columns` (by name, in the given order) to their types in
-/// `schema` (the canonical schema), and validates the role columns named by `roles`: ids
-/// and bands always; time, flux and error values only under [`BadValues::Reject`] (the
-/// other policies act where functions read them, see `bad_values`). Also returns the bytes
-/// read from the file.
+/// Reads the rows `at` (the ranges read of a partition) of `f`, decodes
+/// `columns` (by name, in the given order) to their types in `schema` (the canonical
+/// schema), and validates the role columns named by `roles`: ids and bands always; time,
+/// flux and error values, and those of the columns `checked` (read by name by a function),
+/// only under [`BadValues::Reject`] (the other policies act where functions read them, see
+/// `bad_values`). Errors name rows of the file. Also returns the bytes read from the file.
 pub(crate) fn read(
     f: &SourceFile,
-    slice: &PartitionSlice,
+    at: RowsRead<'_>,
     columns: &[String],
     schema: &Schema,
     roles: &ColumnMap,
     policy: BadValues,
+    checked: &[String],
 ) -> Result<(RecordBatch, u64)> {
+    let ranges = at.ranges;
     // Columns other files have and this one lacks read as nulls (see `merge_schema`).
     let file_schema = f.meta.schema();
     let present: Vec<String> = columns
@@ -191,10 +207,10 @@ pub(crate) fn read(
         .filter(|c| file_schema.field_with_name(c).is_ok() || schema.field_with_name(c).is_err())
         .cloned()
         .collect();
-    let (raw, bytes_read) = read_raw_counted(f, slice.start, slice.rows, &present)?;
-    // With no stored column read, the batch has no rows to count: the slice says how many.
+    let (raw, bytes_read) = read_raw_counted(f, ranges, &present)?;
+    // With no stored column read, the batch has no rows to count: the ranges say how many.
     let rows = if present.is_empty() {
-        slice.rows
+        ranges.iter().map(|r| r.end - r.start).sum()
     } else {
         raw.num_rows()
     };
@@ -248,7 +264,9 @@ pub(crate) fn read(
             .role_of(name)
             .filter(|_| !values || policy == BadValues::Reject)
         {
-            validate(&f.path, slice, name, role, &col, &raw, roles)?;
+            validate(&f.path, &at, name, Some(role), &col, &raw, roles)?;
+        } else if policy == BadValues::Reject && checked.contains(name) && !values {
+            validate(&f.path, &at, name, None, &col, &raw, roles)?;
         }
         fields.push(target.clone());
         arrays.push(col);
@@ -273,13 +291,37 @@ fn path_key_array(value: &str, data_type: &DataType, rows: usize) -> Result<Arra
     })
 }
 
-/// Rejects nulls, NaN/inf in time, flux and error, and non-positive errors, naming the file,
-/// row and object.
+/// Where the rows of a batch come from: the ranges read of a partition's slice.
+#[derive(Clone, Copy)]
+pub(crate) struct RowsRead<'a> {
+    /// The partition.
+    pub(crate) slice: &'a PartitionSlice,
+    /// The rows read of it (sorted, disjoint, not empty, inside `slice`).
+    pub(crate) ranges: &'a [Range<usize>],
+}
+
+impl RowsRead<'_> {
+    /// The file row of batch row `i`.
+    fn row(&self, i: usize) -> usize {
+        let mut left = i;
+        for r in self.ranges {
+            if left < r.end - r.start {
+                return r.start + left;
+            }
+            left -= r.end - r.start;
+        }
+        self.slice.start + i
+    }
+}
+
+/// Rejects nulls, NaN/inf in time, flux, error and columns read by name (`role` `None`; a
+/// numeric type, read as Float64), and non-positive errors, naming the file, row and
+/// object.
 fn validate(
     path: &Path,
-    slice: &PartitionSlice,
+    at: &RowsRead<'_>,
     name: &str,
-    role: Role,
+    role: Option<Role>,
     col: &ArrayRef,
     raw: &RecordBatch,
     columns: &ColumnMap,
@@ -290,23 +332,36 @@ fn validate(
             .and_then(|c| array_value_to_string(c, i).ok())
             .unwrap_or_else(|| "?".into())
     };
+    let what = role.map_or("read by name", Role::name);
     if col.null_count() > 0 {
         let i = (0..col.len()).find(|&i| col.is_null(i)).unwrap_or(0);
         return Err(Error::InvalidData(format!(
-            "{}: column '{name}' ({role}) is null at row {} (object {}); {} null(s) in rows {}..{}",
+            "{}: column '{name}' ({what}) is null at row {} (object {}); {} null(s) in rows {}..{}",
             path.display(),
-            slice.start + i,
+            at.row(i),
             id_at(i),
             col.null_count(),
-            slice.start,
-            slice.start + slice.rows
+            at.slice.start,
+            at.slice.start + at.slice.rows
         )));
     }
-    if matches!(role, Role::Time | Role::Flux | Role::Err) {
+    if matches!(role, None | Some(Role::Time | Role::Flux | Role::Err)) {
+        // A column read by name may be of any numeric type; integers are always finite.
+        let floats;
+        let col = match col.data_type() {
+            DataType::Float64 => col,
+            DataType::Float16 | DataType::Float32 => {
+                floats = cast(col, &DataType::Float64)
+                    .map_err(|e| Error::arrow(format!("checking column '{name}'"), e))?;
+                &floats
+            }
+            _ => return Ok(()),
+        };
+        let positive = role == Some(Role::Err);
         let v = col.as_primitive::<Float64Type>().values();
         // Branch-free scan first (vectorizes); find the first offender only on failure.
         let ok = |x: f64| {
-            if role == Role::Err {
+            if positive {
                 x.is_finite() && x > 0.0
             } else {
                 x.is_finite()
@@ -321,16 +376,16 @@ fn validate(
             v.iter().position(|&x| !ok(x))
         };
         if let Some(i) = bad {
-            let what = if role == Role::Err {
+            let rule = if positive {
                 "must be finite and > 0"
             } else {
                 "must be finite"
             };
             return Err(Error::InvalidData(format!(
-                "{}: column '{name}' ({role}) {what}, found {} at row {} (object {})",
+                "{}: column '{name}' ({what}) {rule}, found {} at row {} (object {})",
                 path.display(),
                 v[i],
-                slice.start + i,
+                at.row(i),
                 id_at(i)
             )));
         }

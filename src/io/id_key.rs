@@ -115,6 +115,48 @@ pub(crate) fn keys(col: &ArrayRef) -> Result<ArrayRef> {
     }
 }
 
+/// The keys of `col` under a source's mapping `key`, for a table joined to that source
+/// (an object file) whose id type may differ: a `UInt64` column joined to a signed source
+/// must fit `i64`, a signed column joined to a `UInt64` source must not be negative.
+/// Values that cannot be ids of the source are refused, naming the value: a silent
+/// mismatch would make every join miss.
+pub(crate) fn keys_as(col: &ArrayRef, key: IdKey) -> Result<ArrayRef> {
+    match (IdKey::of_type(col.data_type()), key) {
+        (IdKey::FlippedUInt64, IdKey::Int64) => {
+            let values = col.as_primitive::<UInt64Type>();
+            let mut out = Vec::with_capacity(values.len());
+            for v in values.iter() {
+                out.push(match v {
+                    Some(v) => Some(i64::try_from(v).map_err(|_| {
+                        Error::InvalidData(format!(
+                            "id {v} is above the largest id of the source's signed id column"
+                        ))
+                    })?),
+                    None => None,
+                });
+            }
+            Ok(Arc::new(arrow::array::Int64Array::from(out)))
+        }
+        (IdKey::Int64, IdKey::FlippedUInt64) => {
+            let signed = keys(col)?;
+            let mut out = Vec::with_capacity(signed.len());
+            for v in signed.as_primitive::<Int64Type>().iter() {
+                out.push(match v {
+                    Some(v) if v < 0 => {
+                        return Err(Error::InvalidData(format!(
+                            "id {v} is negative, and the source's ids are UInt64"
+                        )))
+                    }
+                    Some(v) => Some(IdKey::from_u64(v as u64)),
+                    None => None,
+                });
+            }
+            Ok(Arc::new(arrow::array::Int64Array::from(out)))
+        }
+        _ => keys(col),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ mod id_scan;
 mod object_table;
 mod output;
 mod owned_dir;
+mod page_pruning;
 mod parquet_source;
 mod partitioning;
 mod reopen;
@@ -31,6 +32,7 @@ pub use output::{
     write_csv_with, write_parquet, write_parquet_stream, write_parquet_with, IfExists, PartsWriter,
 };
 pub use owned_dir::OwnedDir;
+pub use page_pruning::{page_stats, PageSkip, PageStats, RowRanges};
 pub use parquet_source::{ParquetSource, SourceFile, SourceOptions};
 pub use partitioning::{parse_size, PartitionSlice, Partitioning, MIN_SIZED_PARTITION_ROWS};
 pub use reopen::SourceSpec;

@@ -1,34 +1,58 @@
 //! An object table from a file: one row per object, joined to the sources on the id.
 //!
 //! Object tables are small (one row per object, not per observation), so the file is read
-//! whole. Its numeric columns become per-object values that object filters can use; other
-//! columns are listed as skipped.
+//! whole and kept as Arrow arrays of their own types: any column can be joined to sources or
+//! results ([`ObjectTable::take`]). Numeric columns are also kept as `f64` values, for object
+//! queries that combine them with counts computed from the sources.
 
 use super::id_key;
 use crate::error::{Error, Result};
-use arrow::array::{Array, AsArray, RecordBatchReader};
-use arrow::compute::cast;
-use arrow::datatypes::{DataType, Float64Type, Int64Type};
+use arrow::array::{
+    new_null_array, Array, ArrayRef, AsArray, Int64Array, RecordBatch, RecordBatchReader,
+    UInt32Array,
+};
+use arrow::compute::{cast, concat_batches, sort_to_indices, take, take_record_batch};
+use arrow::datatypes::{DataType, Field, Float64Type, Int64Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-/// The numeric columns of an object file, by object id (engine keys, see [`IdKey`](super::IdKey)).
-#[derive(Debug, Clone)]
+/// An object file's rows, by object id (engine keys, see [`IdKey`](super::IdKey)).
+#[derive(Clone)]
 pub struct ObjectTable {
     /// The file read.
     pub path: PathBuf,
+    /// The id column's name.
+    pub id: String,
     /// Row of each object id.
     rows: HashMap<i64, usize>,
-    /// Column names and values (Float64; integers converted, nulls as NaN).
+    /// Every column of the file, the id included, in file order and with its own type.
+    batch: RecordBatch,
+    /// The numeric columns (Float64; integers converted, nulls as NaN), for object queries
+    /// that also read counts.
     pub columns: Vec<(String, Vec<f64>)>,
-    /// Columns not read, with why (e.g. a string column).
+    /// Columns that such queries cannot read, with why (e.g. a string column); joins and
+    /// queries on object columns alone read them.
     pub skipped: Vec<(String, String)>,
 }
 
+impl std::fmt::Debug for ObjectTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ObjectTable({}, {} objects, {} columns)",
+            self.path.display(),
+            self.len(),
+            self.batch.num_columns()
+        )
+    }
+}
+
 impl ObjectTable {
-    /// Reads `path`, whose column `id` holds the object ids (each at most once).
-    pub fn read(path: impl AsRef<Path>, id: &str) -> Result<ObjectTable> {
+    /// Reads `path`, whose column `id` holds the object ids (each at most once), as keys
+    /// under the source's id mapping `key` (see [`IdKey`](super::IdKey)).
+    pub fn read(path: impl AsRef<Path>, id: &str, key: super::IdKey) -> Result<ObjectTable> {
         let path = path.as_ref();
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let reader = ParquetRecordBatchReaderBuilder::try_new(file)
@@ -41,10 +65,13 @@ impl ObjectTable {
         })?;
         let mut table = ObjectTable {
             path: path.to_path_buf(),
+            id: id.to_string(),
             rows: HashMap::new(),
+            batch: RecordBatch::new_empty(schema.clone()),
             columns: Vec::new(),
             skipped: Vec::new(),
         };
+        let mut batches = Vec::new();
         let mut value_columns = Vec::new();
         for (i, f) in schema.fields().iter().enumerate() {
             if i == id_index {
@@ -63,7 +90,7 @@ impl ObjectTable {
         let mut n = 0usize;
         for batch in reader {
             let batch = batch.map_err(|e| Error::parquet(path, e))?;
-            let ids = id_key::keys(batch.column(id_index)).map_err(|e| match e {
+            let ids = id_key::keys_as(batch.column(id_index), key).map_err(|e| match e {
                 Error::InvalidData(m) => {
                     Error::InvalidData(format!("object table {}: {m}", path.display()))
                 }
@@ -93,8 +120,124 @@ impl ObjectTable {
                     .1
                     .extend(values.iter().map(|v| v.unwrap_or(f64::NAN)));
             }
+            batches.push(batch);
         }
+        if n > u32::MAX as usize {
+            return Err(Error::InvalidData(format!(
+                "object table {}: {n} rows; at most {} are supported",
+                path.display(),
+                u32::MAX
+            )));
+        }
+        table.batch = concat_batches(&schema, &batches)
+            .map_err(|e| Error::arrow(format!("object table {}", path.display()), e))?;
         Ok(table)
+    }
+
+    /// Every column of the file (the id included), in file order.
+    pub fn batch(&self) -> &RecordBatch {
+        &self.batch
+    }
+
+    /// The file's columns other than the id, in file order.
+    pub fn value_fields(&self) -> impl Iterator<Item = &Field> {
+        let id = self.id.clone();
+        self.batch
+            .schema_ref()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref())
+            .filter(move |f| *f.name() != id)
+    }
+
+    /// The field of column `name`, if the file has it.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.batch
+            .schema_ref()
+            .fields()
+            .iter()
+            .find(|f| f.name() == name)
+            .map(|f| f.as_ref())
+    }
+
+    /// The values of `column` for each of `keys` (engine keys), in their order: null for an
+    /// object the table lacks.
+    pub fn take(&self, keys: &[i64], column: &str) -> Result<ArrayRef> {
+        let values = self.batch.column_by_name(column).ok_or_else(|| {
+            Error::unknown_column(
+                column,
+                format!("object table {}", self.path.display()),
+                self.batch.schema_ref(),
+            )
+        })?;
+        let indices: UInt32Array = keys
+            .iter()
+            .map(|k| self.rows.get(k).map(|&r| r as u32))
+            .collect();
+        take(values.as_ref(), &indices, None)
+            .map_err(|e| Error::arrow(format!("object table {}", self.path.display()), e))
+    }
+
+    /// `batch` (one row per object, id-ordered, column `id` holding engine keys) with a row
+    /// added for each object of this table it lacks, in id order: the table's own columns
+    /// from the file, `Int64` columns (counts) 0, any other column null.
+    pub fn add_missing(&self, batch: &RecordBatch, id: &str) -> Result<RecordBatch> {
+        let ids = batch
+            .column_by_name(id)
+            .and_then(|c| c.as_primitive_opt::<Int64Type>())
+            .ok_or_else(|| Error::unknown_column(id, "keep empty objects", &batch.schema()))?;
+        let present: std::collections::HashSet<i64> = ids.values().iter().copied().collect();
+        let mut missing: Vec<i64> = self
+            .keys()
+            .into_iter()
+            .filter(|k| !present.contains(k))
+            .collect();
+        if missing.is_empty() {
+            return Ok(batch.clone());
+        }
+        missing.sort_unstable();
+        let schema = batch.schema();
+        let mut added = Vec::with_capacity(schema.fields().len());
+        for field in schema.fields() {
+            let column: ArrayRef = if field.name() == id {
+                Arc::new(Int64Array::from(missing.clone()))
+            } else if self.field(field.name()).is_some() {
+                let values = self.take(&missing, field.name())?;
+                if values.data_type() == field.data_type() {
+                    values
+                } else {
+                    cast(&values, field.data_type()).map_err(|e| {
+                        Error::arrow(format!("object table {}", self.path.display()), e)
+                    })?
+                }
+            } else if field.data_type() == &DataType::Int64 {
+                Arc::new(Int64Array::from(vec![0; missing.len()]))
+            } else {
+                new_null_array(field.data_type(), missing.len())
+            };
+            added.push(column);
+        }
+        let added = RecordBatch::try_new(schema.clone(), added)
+            .map_err(|e| Error::arrow("keep empty objects", e))?;
+        let all = concat_batches(&schema, [batch, &added])
+            .map_err(|e| Error::arrow("keep empty objects", e))?;
+        let order = sort_to_indices(
+            all.column_by_name(id)
+                .ok_or_else(|| Error::unknown_column(id, "keep empty objects", &schema))?,
+            None,
+            None,
+        )
+        .map_err(|e| Error::arrow("keep empty objects", e))?;
+        take_record_batch(&all, &order).map_err(|e| Error::arrow("keep empty objects", e))
+    }
+
+    /// The engine keys of every object, in file order.
+    pub fn keys(&self) -> Vec<i64> {
+        let mut keys = vec![0; self.rows.len()];
+        for (&k, &r) in &self.rows {
+            keys[r] = k;
+        }
+        keys
     }
 
     /// Objects in the table.

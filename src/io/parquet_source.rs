@@ -312,6 +312,63 @@ impl ParquetSource {
         slice: &PartitionSlice,
         columns: &[String],
     ) -> Result<(RecordBatch, u64)> {
+        self.read_checked(slice, columns, &[])
+    }
+
+    /// [`ParquetSource::read_counted`] that, under [`BadValues::Reject`], also refuses
+    /// null, NaN and infinite values in the columns `checked` (those functions read by
+    /// name), naming file, column, row and object.
+    pub fn read_checked(
+        &self,
+        slice: &PartitionSlice,
+        columns: &[String],
+        checked: &[String],
+    ) -> Result<(RecordBatch, u64)> {
+        let whole = slice.start..slice.start + slice.rows;
+        self.read_rows_checked(slice, std::slice::from_ref(&whole), columns, checked)
+    }
+
+    /// [`ParquetSource::read_counted`] of only the rows of `ranges` of the slice's file
+    /// (sorted, disjoint, inside the slice; the rows a scan's pruning leaves in), in one
+    /// batch. No range: an empty batch, nothing read.
+    pub fn read_rows_counted(
+        &self,
+        slice: &PartitionSlice,
+        ranges: &[std::ops::Range<usize>],
+        columns: &[String],
+    ) -> Result<(RecordBatch, u64)> {
+        self.read_rows_checked(slice, ranges, columns, &[])
+    }
+
+    /// [`ParquetSource::read_rows_counted`] with the checks of
+    /// [`ParquetSource::read_checked`].
+    pub fn read_rows_checked(
+        &self,
+        slice: &PartitionSlice,
+        ranges: &[std::ops::Range<usize>],
+        columns: &[String],
+        checked: &[String],
+    ) -> Result<(RecordBatch, u64)> {
+        let inside = ranges.windows(2).all(|w| w[0].end <= w[1].start)
+            && ranges.iter().all(|r| {
+                slice.start <= r.start && r.start < r.end && r.end <= slice.start + slice.rows
+            });
+        if !inside {
+            return Err(Error::InvalidArgument(format!(
+                "row ranges {ranges:?} are not sorted, disjoint ranges inside partition rows {}..{}",
+                slice.start,
+                slice.start + slice.rows
+            )));
+        }
+        if ranges.is_empty() {
+            let fields: Vec<arrow::datatypes::FieldRef> = columns
+                .iter()
+                .filter_map(|c| self.schema.field_with_name(c).ok())
+                .map(|f| Arc::new(f.clone()))
+                .collect();
+            let schema = Arc::new(arrow::datatypes::Schema::new(fields));
+            return Ok((RecordBatch::new_empty(schema), 0));
+        }
         let file = self.files.get(slice.file).ok_or_else(|| {
             Error::InvalidArgument(format!(
                 "partition names file {} of a source with {} file(s)",
@@ -321,11 +378,12 @@ impl ParquetSource {
         })?;
         decode::read(
             file,
-            slice,
+            decode::RowsRead { slice, ranges },
             columns,
             &self.schema,
             &self.columns,
             self.bad_values,
+            checked,
         )
     }
 

@@ -165,7 +165,7 @@ pub(crate) fn bytes_per_row(
 }
 
 /// Index of the top-level Parquet leaf column `name`.
-fn leaf_index(meta: &ArrowReaderMetadata, name: &str) -> Option<usize> {
+pub(super) fn leaf_index(meta: &ArrowReaderMetadata, name: &str) -> Option<usize> {
     meta.parquet_schema()
         .columns()
         .iter()
@@ -249,8 +249,24 @@ pub fn column_stats(file: &SourceFile, rg: usize, column: &str) -> Option<Column
         });
     }
     let leaf = leaf_index(&file.meta, column)?;
-    let meta = file.meta.metadata();
-    let stats = meta.row_groups().get(rg)?.column(leaf).statistics()?;
+    let stats = file
+        .meta
+        .metadata()
+        .row_groups()
+        .get(rg)?
+        .column(leaf)
+        .statistics()?;
+    usable_stats(file, leaf, column, stats)
+}
+
+/// `stats` of leaf `leaf` (top-level column `column`) of `file` as bounds, under the rules
+/// of [`column_stats`]; also used for the per-page statistics of the page index.
+pub(super) fn usable_stats(
+    file: &SourceFile,
+    leaf: usize,
+    column: &str,
+    stats: &Statistics,
+) -> Option<ColumnStats> {
     if stats.is_min_max_deprecated() {
         return None;
     }
@@ -261,7 +277,7 @@ pub fn column_stats(file: &SourceFile, rg: usize, column: &str) -> Option<Column
         .ok()?
         .data_type()
         .clone();
-    let order = meta.file_metadata().column_order(leaf);
+    let order = file.meta.metadata().file_metadata().column_order(leaf);
     let unsigned = dt.is_unsigned_integer();
     let expected = if unsigned {
         SortOrder::UNSIGNED

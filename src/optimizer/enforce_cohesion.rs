@@ -197,7 +197,8 @@ fn try_align_scan(
                 PartitionOp::Filter(_)
                 | PartitionOp::Project(_)
                 | PartitionOp::Map(_)
-                | PartitionOp::Assign(_),
+                | PartitionOp::Assign(_)
+                | PartitionOp::JoinObjects(_),
             ) => {
                 ix = plan.input(ix)?;
             }
@@ -242,6 +243,7 @@ mod tests {
             columns: ColumnMap::tape(),
             bands: Arc::new(vec!["g".into(), "r".into()]),
             bad_values: Default::default(),
+            on: Vec::new(),
         })
     }
 

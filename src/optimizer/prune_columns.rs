@@ -47,22 +47,21 @@ fn through_op(op: &PartitionOp, needed: Needed) -> Needed {
             }
             n
         }),
-        // Keeps whole input rows: what is needed above, plus what its function reads.
-        PartitionOp::KeepObjects(k) => needed.map(|mut n| {
-            n.insert(k.apply.columns.id.clone());
-            for r in k.apply.function.required() {
-                n.insert(k.apply.columns.column(*r).to_string());
+        // Adds object columns by id: what is needed above, less what it adds, plus the id.
+        PartitionOp::JoinObjects(j) => needed.map(|mut n| {
+            for c in &j.columns {
+                n.remove(c);
             }
+            n.insert(j.id.clone());
             n
         }),
-        PartitionOp::Apply(a) => {
-            let mut n = BTreeSet::new();
-            n.insert(a.columns.id.clone());
-            for r in a.function.required() {
-                n.insert(a.columns.column(*r).to_string());
-            }
-            Some(n)
-        }
+        // Keeps whole input rows: what is needed above, plus what its function reads.
+        PartitionOp::KeepObjects(k) => needed.map(|mut n| {
+            n.extend(k.apply.reads());
+            n
+        }),
+        // Its output is new columns: it needs only what it reads (keys included).
+        PartitionOp::Apply(a) => Some(a.reads().into_iter().collect()),
     }
 }
 
@@ -76,6 +75,14 @@ impl Rule for PruneColumns {
         let mut needed: Needed = None;
         let chain = plan.chain();
         for &ix in chain.iter().rev() {
+            // A projection keeps only what is needed above it: the columns it would pass on
+            // unread may be pruned from the scan below it.
+            if let (Some(n), PlanNode::Op(PartitionOp::Project(cols))) = (&needed, plan.node(ix)) {
+                let keep: Vec<String> = cols.iter().filter(|c| n.contains(*c)).cloned().collect();
+                if keep.len() < cols.len() {
+                    *plan.node_mut(ix) = PlanNode::Op(PartitionOp::Project(keep));
+                }
+            }
             needed = match plan.node(ix) {
                 PlanNode::Op(op) => through_op(op, needed),
                 PlanNode::Fused(ops) => ops.iter().rev().fold(needed, |n, op| through_op(op, n)),

@@ -3,6 +3,11 @@
 //! and Parquet's "row group pruning"). The filters still run on what is read, so the result
 //! is the same with or without the rule; only fewer bytes are read and decoded.
 //!
+//! Where a file has a page index, the same proof runs per data page of the filtered
+//! columns (in the row groups left in): pages of different columns start at different rows,
+//! so each condition yields the rows it rules out, `and` joins them and `or` keeps the rows
+//! both sides rule out; the scan leaves those rows out of its partitions.
+//!
 //! Statistics prove "no row passes", never "every row passes": NaN is outside Parquet's
 //! bounds and fails every comparison but `!=`, and nulls fail all of them. So `not` never
 //! prunes, and `!=` prunes only integer and string columns.
@@ -10,7 +15,10 @@
 use super::{Rule, RuleReport};
 use crate::error::Result;
 use crate::format::thousands;
-use crate::io::{column_stats, ColumnStats, RowGroupSkip, StatValue};
+use crate::io::{
+    column_stats, page_stats, ColumnStats, PageSkip, PageStats, ParquetSource, RowGroupSkip,
+    RowRanges, StatValue,
+};
 use crate::plan::{CmpOp, Expr, Literal, LogicalPlan, PartitionOp, PlanNode, PushedFilter};
 use std::sync::Arc;
 
@@ -71,22 +79,125 @@ impl Rule for PushFiltersIntoScan {
             })
             .collect();
         let skip = RowGroupSkip { skip };
+        let pages = page_skip(&source, &filters, &skip);
         let (skipped, total) = skip.counts();
         let text: Vec<String> = filters.iter().map(|f| f.to_string()).collect();
         report.summary = format!("{skipped}/{total} row groups skipped");
-        report.notes.push(format!(
+        let mut note = format!(
             "filter({}) pushed into the scan: {} of {} row groups skipped by their statistics",
             text.join(" and "),
             thousands(skipped),
             thousands(total)
-        ));
+        );
+        if pages.pages_total > 0 {
+            note.push_str(&format!(
+                "; {} of {} pages ({} rows) by the page index",
+                thousands(pages.pages_skipped),
+                thousands(pages.pages_total),
+                thousands(pages.rows_skipped())
+            ));
+        }
+        report.notes.push(note);
         if let PlanNode::Scan(s) = plan.node_mut(scan_ix) {
             s.pushed = Some(PushedFilter {
                 filters,
                 skip: Arc::new(skip),
+                pages: Arc::new(pages),
             });
         }
         Ok(report)
+    }
+}
+
+/// The rows of the row groups `skip` leaves in whose page statistics prove that no row
+/// passes `filters`, per file, with the pages of the filtered columns counted.
+fn page_skip(source: &ParquetSource, filters: &[Expr], skip: &RowGroupSkip) -> PageSkip {
+    // Stored band codes are not the names a filter compares with.
+    let coded = |c: &str| source.columns.band_codes.is_some() && c == source.columns.band;
+    let mut columns: Vec<&str> = Vec::new();
+    for e in filters {
+        leaf_columns(e, &mut columns);
+    }
+    columns.retain(|c| !coded(c));
+    let mut out = PageSkip::default();
+    for (fi, f) in source.files.iter().enumerate() {
+        let mut never = Vec::new();
+        for g in 0..f.row_groups.len() {
+            if skip.of_file(fi).get(g).copied().unwrap_or(false) {
+                continue;
+            }
+            let pages: Vec<(&str, Vec<PageStats>)> = columns
+                .iter()
+                .filter_map(|&c| Some((c, page_stats(f, g, c)?)))
+                .collect();
+            if pages.is_empty() {
+                continue;
+            }
+            let ruled_out = filters.iter().fold(RowRanges::default(), |acc, e| {
+                acc.union(&never_rows(e, &pages))
+            });
+            for (_, p) in &pages {
+                out.pages_total += p.len();
+                out.pages_skipped += p.iter().filter(|p| ruled_out.contains(&p.rows)).count();
+            }
+            never.extend(ruled_out.ranges().iter().cloned());
+        }
+        out.skip.push(RowRanges::new(never));
+    }
+    out
+}
+
+/// The column a condition compares with literals (`c < 3`, `c in (..)`, `c is null`).
+fn leaf_column(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Compare(a, _, b) => match (a.as_ref(), b.as_ref()) {
+            (Expr::Column(c), Expr::Literal(_)) | (Expr::Literal(_), Expr::Column(c)) => Some(c),
+            _ => None,
+        },
+        Expr::IsIn(a, _) | Expr::IsNull(a) => match a.as_ref() {
+            Expr::Column(c) => Some(c),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The columns of the conditions of `e` that [`never_rows`] reads pages of.
+fn leaf_columns<'a>(e: &'a Expr, out: &mut Vec<&'a str>) {
+    match e {
+        Expr::And(a, b) | Expr::Or(a, b) => {
+            leaf_columns(a, out);
+            leaf_columns(b, out);
+        }
+        _ => {
+            if let Some(c) = leaf_column(e).filter(|c| !out.contains(c)) {
+                out.push(c);
+            }
+        }
+    }
+}
+
+/// The rows where page statistics (`pages` per column, absent without a page index) prove
+/// that `e` does not hold: a condition on one column rules out the rows of its pages that
+/// [`truth`] rules out; `and` rules out what either side does, `or` what both do.
+fn never_rows(e: &Expr, pages: &[(&str, Vec<PageStats>)]) -> RowRanges {
+    match e {
+        Expr::And(a, b) => never_rows(a, pages).union(&never_rows(b, pages)),
+        Expr::Or(a, b) => never_rows(a, pages).intersect(&never_rows(b, pages)),
+        _ => {
+            let Some((c, list)) = leaf_column(e).and_then(|c| pages.iter().find(|(n, _)| *n == c))
+            else {
+                return RowRanges::default();
+            };
+            RowRanges::new(
+                list.iter()
+                    .filter(|p| {
+                        let stats = |n: &str| p.stats.clone().filter(|_| n == *c);
+                        truth(e, &stats) == Truth::Never
+                    })
+                    .map(|p| p.rows.clone()),
+            )
+        }
     }
 }
 

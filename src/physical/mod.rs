@@ -11,6 +11,7 @@ mod assign_exec;
 mod collect_exec;
 mod display;
 mod filter_exec;
+mod join_objects_exec;
 mod keep_objects_exec;
 mod portable;
 mod project_exec;
@@ -193,6 +194,8 @@ pub struct StageMetrics {
     pub read_busy: Duration,
     /// Bytes read from Parquet by this stage.
     pub bytes_read: u64,
+    /// Rows of its scan's partitions not read because the page index rules them out.
+    pub page_rows_skipped: u64,
     /// Bytes this stage wrote into its output shuffle.
     pub bytes_shuffled: usize,
     /// Tasks stolen from another thread while the stage ran.
@@ -210,6 +213,8 @@ pub struct RunMetrics {
     pub rows_in: u64,
     /// Bytes read from Parquet files (pages and footers the reader fetched).
     pub bytes_read: u64,
+    /// Rows not read because pushed filters rule out their pages (page index).
+    pub page_rows_skipped: u64,
     /// Rows in the result.
     pub rows_out: u64,
     /// Bytes moved through shuffles.
@@ -234,6 +239,32 @@ pub struct RunMetrics {
     pub aggregate_wall: Duration,
 }
 
+/// The columns the plan's functions read by name (what decoding checks under
+/// [`BadValues::Reject`](crate::io::BadValues::Reject)).
+fn read_by_name(plan: &LogicalPlan) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |op: &PartitionOp| {
+        let apply = match op {
+            PartitionOp::Apply(a) => a,
+            PartitionOp::KeepObjects(k) => &k.apply,
+            _ => return,
+        };
+        for c in apply.function.extra_columns() {
+            if !names.contains(c) {
+                names.push(c.clone());
+            }
+        }
+    };
+    for ix in plan.chain() {
+        match plan.node(ix) {
+            PlanNode::Op(op) => add(op),
+            PlanNode::Fused(ops) => ops.iter().for_each(&mut add),
+            _ => {}
+        }
+    }
+    names
+}
+
 impl PhysicalPlan {
     /// Cuts an optimized logical plan into stages at its shuffles, after checking that
     /// every node's declared requirement is met (see `sanity_check`).
@@ -250,10 +281,17 @@ impl PhysicalPlan {
             steps: Vec::new(),
             output: StageOutput::Collect,
         };
+        let checked = read_by_name(plan);
         for ix in plan.chain() {
             let schema = plan.schema(ix)?;
             match plan.node(ix) {
                 PlanNode::Scan(s) => {
+                    let mut s = s.clone();
+                    s.checked = checked
+                        .iter()
+                        .filter(|c| s.projection.contains(c))
+                        .cloned()
+                        .collect();
                     nodes.push((
                         ix,
                         NodeLocation::Scan {
@@ -261,7 +299,7 @@ impl PhysicalPlan {
                         },
                     ));
                     id_column = Some(s.source.columns.id.clone());
-                    current = Some(new_stage(StageInput::Scan(s.clone()), schema));
+                    current = Some(new_stage(StageInput::Scan(s), schema));
                 }
                 PlanNode::Op(op) => {
                     if let Some(st) = current.as_mut() {
@@ -572,6 +610,7 @@ impl PhysicalPlan {
                 m.rows_in += out.rows_in;
                 m.rows_out += out.rows_out;
                 m.bytes_read += out.bytes_read;
+                m.page_rows_skipped += out.page_rows_skipped;
                 m.read_busy += out.read_busy;
                 for (total, op) in m.ops.iter_mut().zip(&out.ops) {
                     total.rows_in += op.rows_in;
@@ -581,6 +620,7 @@ impl PhysicalPlan {
                     total.bad_values.add(&op.bad_values);
                 }
                 metrics.bytes_read += out.bytes_read;
+                metrics.page_rows_skipped += out.page_rows_skipped;
                 m.bad_values.add(&out.bad_values);
                 metrics.bad_values.add(&out.bad_values);
                 durations.push(out.elapsed);
@@ -670,6 +710,7 @@ struct TaskOutput {
     rows_in: u64,
     rows_out: u64,
     bytes_read: u64,
+    page_rows_skipped: u64,
     elapsed: Duration,
     read_busy: Duration,
     bad_values: BadValueCounts,
@@ -681,6 +722,7 @@ struct PartitionOutput<'a> {
     batch: RecordBatch,
     rows_in: u64,
     bytes_read: u64,
+    page_rows_skipped: u64,
     read_busy: Duration,
     reserved: TaskReservation<'a>,
     bad_values: BadValueCounts,
@@ -694,6 +736,7 @@ fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Resul
         batch,
         rows_in,
         bytes_read,
+        page_rows_skipped,
         read_busy,
         reserved,
         bad_values,
@@ -720,6 +763,7 @@ fn run_task(stage: &Stage, label: &str, index: usize, ctx: &RunContext) -> Resul
         rows_in,
         rows_out,
         bytes_read,
+        page_rows_skipped,
         elapsed: t0.elapsed(),
         read_busy,
         bad_values,
@@ -767,9 +811,12 @@ fn compute_partition<'a>(
     ctx.cancel.check()?;
     let make_room = || ctx.make_room();
     let read_start = Instant::now();
-    let (mut batch, bytes_read) = match &stage.input {
-        StageInput::Scan(scan) => scan_exec::read_partition(scan, index)?,
-        StageInput::Shuffle { shuffle, .. } => (ctx.stores[*shuffle].read(index)?, 0),
+    let (mut batch, bytes_read, page_rows_skipped) = match &stage.input {
+        StageInput::Scan(scan) => {
+            let read = scan_exec::read_partition(scan, index)?;
+            (read.batch, read.bytes_read, read.page_rows_skipped)
+        }
+        StageInput::Shuffle { shuffle, .. } => (ctx.stores[*shuffle].read(index)?, 0, 0),
     };
     let read_busy = read_start.elapsed();
     let mut ops = Vec::with_capacity(stage.steps.len());
@@ -780,27 +827,11 @@ fn compute_partition<'a>(
     for (op, schema) in stage.ops() {
         ctx.cancel.check()?;
         let op_start = Instant::now();
-        let mut lightcurves = 0;
-        let mut dropped_here = BadValueCounts::default();
-        let out = match op {
-            PartitionOp::Filter(p) => filter_exec::filter(&batch, p)?,
-            PartitionOp::Project(_) => project_exec::project(&batch, schema)?,
-            PartitionOp::Map(m) => m.call(&batch, schema)?,
-            PartitionOp::Apply(spec) => {
-                let (out, dropped, n) =
-                    apply_exec::apply_counted(&batch, spec, schema, &ctx.cancel)?;
-                dropped_here = dropped;
-                lightcurves = n;
-                out
-            }
-            PartitionOp::Assign(items) => assign_exec::assign(&batch, items, schema)?,
-            PartitionOp::SortLightcurves(c) => sort_exec::sort_lightcurves(&batch, c)?,
-            PartitionOp::KeepObjects(spec) => {
-                let (out, dropped) = keep_objects_exec::keep_objects(&batch, spec, &ctx.cancel)?;
-                dropped_here = dropped;
-                out
-            }
-        };
+        let portable::OpOutput {
+            batch: out,
+            dropped: dropped_here,
+            lightcurves,
+        } = portable::run_op(&batch, op, schema, &ctx.cancel)?;
         bad_values.add(&dropped_here);
         ops.push(OpMetrics {
             rows_in: batch.num_rows() as u64,
@@ -820,6 +851,7 @@ fn compute_partition<'a>(
         batch,
         rows_in,
         bytes_read,
+        page_rows_skipped,
         read_busy,
         reserved,
         bad_values,

@@ -1,11 +1,14 @@
 //! A stage's work as free functions, for engines other than ours (the Ballista backend):
 //! read one scan partition, run a stage's operators on a batch, order a result by id.
 //!
-//! The same operators as a task of `PhysicalPlan::execute`, without our executor's memory
-//! reservations and spilling (the host engine does its own accounting).
+//! The same functions a task of `PhysicalPlan::execute` calls (`compute_partition` reads
+//! through `scan_exec::read_partition` and runs each operator through [`run_op`]), without
+//! our executor's memory reservations and spilling (the host engine does its own
+//! accounting).
 
 use super::{
-    apply_exec, assign_exec, filter_exec, keep_objects_exec, project_exec, scan_exec, sort_exec,
+    apply_exec, assign_exec, filter_exec, join_objects_exec, keep_objects_exec, project_exec,
+    scan_exec, sort_exec,
 };
 use crate::error::{Error, Result};
 use crate::executor::Cancellation;
@@ -15,8 +18,9 @@ use arrow::array::{AsArray, RecordBatch, UInt32Array};
 use arrow::compute::take_record_batch;
 use arrow::datatypes::{Int64Type, SchemaRef};
 
-/// Decodes partition `index` of `scan` (canonical types, row groups ruled out by pushed
-/// filters left out), as a task of a local run does; also returns the bytes read.
+/// Decodes partition `index` of `scan` (canonical types; row groups and pages ruled out by
+/// pushed filters left out; columns read by name checked), as a task of a local run does;
+/// also returns the bytes read.
 pub fn read_scan_partition(scan: &ScanNode, index: usize) -> Result<(RecordBatch, u64)> {
     if index >= scan.slices().len() {
         return Err(Error::InvalidArgument(format!(
@@ -25,7 +29,54 @@ pub fn read_scan_partition(scan: &ScanNode, index: usize) -> Result<(RecordBatch
             scan.slices().len()
         )));
     }
-    scan_exec::read_partition(scan, index)
+    let read = scan_exec::read_partition(scan, index)?;
+    Ok((read.batch, read.bytes_read))
+}
+
+/// What one operator made of a partition's batch.
+pub(super) struct OpOutput {
+    /// The operator's output.
+    pub batch: RecordBatch,
+    /// Rows a function left out for bad values.
+    pub dropped: BadValueCounts,
+    /// Lightcurves (or pieces) a per-lightcurve function saw.
+    pub lightcurves: u64,
+}
+
+/// Runs one operator on `batch`; `schema` is its output schema. The one dispatch over
+/// [`PartitionOp`] that local tasks and other engines share.
+pub(super) fn run_op(
+    batch: &RecordBatch,
+    op: &PartitionOp,
+    schema: &SchemaRef,
+    cancel: &Cancellation,
+) -> Result<OpOutput> {
+    let mut dropped = BadValueCounts::default();
+    let mut lightcurves = 0;
+    let batch = match op {
+        PartitionOp::Filter(p) => filter_exec::filter(batch, p)?,
+        PartitionOp::Project(_) => project_exec::project(batch, schema)?,
+        PartitionOp::Map(m) => m.call(batch, schema)?,
+        PartitionOp::Apply(spec) => {
+            let (out, d, n) = apply_exec::apply_counted(batch, spec, schema, cancel)?;
+            dropped = d;
+            lightcurves = n;
+            out
+        }
+        PartitionOp::Assign(items) => assign_exec::assign(batch, items, schema)?,
+        PartitionOp::SortLightcurves(c) => sort_exec::sort_lightcurves(batch, c)?,
+        PartitionOp::JoinObjects(spec) => join_objects_exec::join_objects(batch, spec, schema)?,
+        PartitionOp::KeepObjects(spec) => {
+            let (out, d) = keep_objects_exec::keep_objects(batch, spec, cancel)?;
+            dropped = d;
+            out
+        }
+    };
+    Ok(OpOutput {
+        batch,
+        dropped,
+        lightcurves,
+    })
 }
 
 /// Runs `ops` (innermost first, each with its output schema, as in
@@ -40,23 +91,9 @@ pub fn run_ops<'a>(
     let mut bad_values = BadValueCounts::default();
     for (op, schema) in ops {
         cancel.check()?;
-        batch = match op {
-            PartitionOp::Filter(p) => filter_exec::filter(&batch, p)?,
-            PartitionOp::Project(_) => project_exec::project(&batch, schema)?,
-            PartitionOp::Map(m) => m.call(&batch, schema)?,
-            PartitionOp::Apply(spec) => {
-                let (out, dropped) = apply_exec::apply(&batch, spec, schema, cancel)?;
-                bad_values.add(&dropped);
-                out
-            }
-            PartitionOp::Assign(items) => assign_exec::assign(&batch, items, schema)?,
-            PartitionOp::SortLightcurves(c) => sort_exec::sort_lightcurves(&batch, c)?,
-            PartitionOp::KeepObjects(spec) => {
-                let (out, dropped) = keep_objects_exec::keep_objects(&batch, spec, cancel)?;
-                bad_values.add(&dropped);
-                out
-            }
-        };
+        let out = run_op(&batch, op, schema, cancel)?;
+        bad_values.add(&out.dropped);
+        batch = out.batch;
     }
     Ok((batch, bad_values))
 }

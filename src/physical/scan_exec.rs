@@ -1,48 +1,70 @@
-//! Reading one partition of a scan, leaving out row groups its pushed filters rule out.
+//! Reading one partition of a scan, leaving out the row groups its pushed filters rule out
+//! and the rows of pages the page index rules out.
 
-use crate::error::{Error, Result};
-use crate::io::PartitionSlice;
+use crate::error::Result;
+use crate::io::{PartitionSlice, RowRanges};
 use crate::plan::ScanNode;
 use arrow::array::RecordBatch;
-use arrow::compute::concat_batches;
+use std::ops::Range;
 
-/// Decodes partition `index` of `scan` with its projection; returns the batch and the bytes
-/// read from the file. Rows of skipped row groups are not read (the filter above would drop
-/// them all); the rest is read as contiguous pieces, so row numbers in errors stay right.
-pub fn read_partition(scan: &ScanNode, index: usize) -> Result<(RecordBatch, u64)> {
+/// A partition as read: the batch, the bytes read from the file, and the rows of the slice
+/// the page index left out.
+pub struct ScanRead {
+    /// The partition's rows that may pass the pushed filters, in file order.
+    pub batch: RecordBatch,
+    /// Bytes read from the file.
+    pub bytes_read: u64,
+    /// Rows not read because page statistics rule them out.
+    pub page_rows_skipped: u64,
+}
+
+/// Decodes partition `index` of `scan` with its projection. Rows of skipped row groups and
+/// of ruled-out pages are not read (the filter above would drop them all); the rest is read
+/// as one selection of row ranges, so row numbers in errors stay right.
+pub fn read_partition(scan: &ScanNode, index: usize) -> Result<ScanRead> {
     let slice = &scan.slices()[index];
-    let skip = scan.skip().map(|s| s.of_file(slice.file)).unwrap_or(&[]);
-    if !skip.iter().any(|&s| s) {
-        return scan.source.read_counted(slice, &scan.projection);
-    }
-    let groups = &scan.source.files[slice.file].row_groups;
-    let mut pieces: Vec<PartitionSlice> = Vec::new();
-    for (g, rg) in groups.iter().enumerate() {
-        let from = slice.start.max(rg.start);
-        let to = (slice.start + slice.rows).min(rg.start + rg.rows);
-        if from >= to || skip.get(g).copied().unwrap_or(false) {
-            continue;
-        }
-        match pieces.last_mut() {
-            Some(p) if p.start + p.rows == from => p.rows += to - from,
-            _ => pieces.push(PartitionSlice {
-                start: from,
-                rows: to - from,
-                id_range: None,
-                ..slice.clone()
-            }),
-        }
-    }
-    let mut batches = Vec::with_capacity(pieces.len());
-    let mut bytes = 0;
-    for p in &pieces {
-        let (b, n) = scan.source.read_counted(p, &scan.projection)?;
-        batches.push(b);
-        bytes += n;
-    }
-    let batch = concat_batches(&scan.schema(), &batches)
-        .map_err(|e| Error::arrow("joining the row groups of a partition", e))?;
-    Ok((batch, bytes))
+    let (ranges, page_rows_skipped) = rows_to_read(scan, slice);
+    let whole = ranges.len() == 1 && ranges[0] == (slice.start..slice.start + slice.rows);
+    let (batch, bytes_read) = if whole {
+        scan.source
+            .read_checked(slice, &scan.projection, &scan.checked)?
+    } else if ranges.is_empty() {
+        (RecordBatch::new_empty(scan.schema()), 0)
+    } else {
+        scan.source
+            .read_rows_checked(slice, &ranges, &scan.projection, &scan.checked)?
+    };
+    Ok(ScanRead {
+        batch,
+        bytes_read,
+        page_rows_skipped: page_rows_skipped as u64,
+    })
+}
+
+/// The rows of `slice` to read: those of row groups not skipped, less the rows the page
+/// index rules out; also how many rows the page index took away.
+fn rows_to_read(scan: &ScanNode, slice: &PartitionSlice) -> (Vec<Range<usize>>, usize) {
+    let all = slice.start..slice.start + slice.rows;
+    let groups = scan.skip().map(|s| s.of_file(slice.file)).unwrap_or(&[]);
+    let skipped_groups = RowRanges::new(
+        scan.source.files[slice.file]
+            .row_groups
+            .iter()
+            .zip(groups)
+            .filter(|(_, &s)| s)
+            .map(|(rg, _)| rg.start..rg.start + rg.rows),
+    );
+    let kept = skipped_groups.complement_within(all.clone());
+    let Some(pages) = scan
+        .page_skip()
+        .and_then(|p| p.of_file(slice.file))
+        .filter(|p| !p.is_empty())
+    else {
+        return (kept.ranges().to_vec(), 0);
+    };
+    let read = pages.complement_within(all).intersect(&kept);
+    let skipped = kept.rows() - read.rows();
+    (read.ranges().to_vec(), skipped)
 }
 
 /// Decoded bytes partition `index` is expected to take (rows x the source's bytes per row),

@@ -15,8 +15,8 @@ mod query;
 
 pub use expr::{col, lit, ArithOp, CmpOp, Expr, ExprType, Func, Literal, Predicate};
 pub use node::{
-    AggregateNode, ApplySpec, BatchMode, InputRequirement, KeepObjectsSpec, MapFunction,
-    PartitionOp, PlanNode, PushedFilter, ScanNode, ShuffleNode,
+    key_type, AggregateNode, ApplySpec, BatchMode, InputRequirement, JoinObjectsSpec,
+    KeepObjectsSpec, MapFunction, PartitionOp, PlanNode, PushedFilter, ScanNode, ShuffleNode,
 };
 pub(crate) use properties::node_props;
 pub use properties::{count_overlapping, Cohesion, Props, Scheme};

@@ -4,8 +4,8 @@ use super::expr::{Expr, ExprType, Predicate};
 use crate::analysis::LightcurveFunction;
 use crate::error::{Error, Result};
 use crate::io::{
-    screen_batch, BadValueCounts, BadValues, ColumnMap, ParquetSource, PartitionSlice, Role,
-    RowGroupSkip,
+    screen_batch, BadValueCounts, BadValues, ColumnMap, ObjectTable, PageSkip, ParquetSource,
+    PartitionSlice, Role, RowGroupSkip,
 };
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -130,6 +130,44 @@ pub struct ApplySpec {
     pub bands: Arc<Vec<String>>,
     /// What the function sees of bad values in the columns it reads (the source's policy).
     pub bad_values: BadValues,
+    /// Key columns besides the id (`batch_on`): the function runs once per id and
+    /// combination of their values, and the output carries them after the id.
+    pub on: Vec<String>,
+}
+
+impl ApplySpec {
+    /// Every input column the function reads: the id, its roles, its columns read by name
+    /// and the key columns.
+    pub fn reads(&self) -> Vec<String> {
+        let mut cols = vec![self.columns.id.clone()];
+        let named = self
+            .function
+            .required()
+            .iter()
+            .map(|r| self.columns.column(*r).to_string())
+            .chain(self.function.extra_columns().iter().cloned())
+            .chain(self.on.iter().cloned());
+        for c in named {
+            if !cols.contains(&c) {
+                cols.push(c);
+            }
+        }
+        cols
+    }
+
+    /// The function's name, with its key columns and the columns it reads by name when
+    /// it has them (`mean on [night] reading [airmass]`), as `explain()` shows it.
+    pub fn label(&self) -> String {
+        let mut label = self.function.name().to_string();
+        if !self.on.is_empty() {
+            label.push_str(&format!(" on [{}]", self.on.join(", ")));
+        }
+        let extra = self.function.extra_columns();
+        if !extra.is_empty() {
+            label.push_str(&format!(" reading [{}]", extra.join(", ")));
+        }
+        label
+    }
 }
 
 /// An operation that runs on each partition independently (fusable).
@@ -153,6 +191,42 @@ pub enum PartitionOp {
     /// output) satisfy a predicate: a semi-join of the sources with a filtered object
     /// table, local to each partition once lightcurves are whole.
     KeepObjects(KeepObjectsSpec),
+    /// Adds object-file columns to each row, looked up by its id (null for an object the
+    /// file lacks): a row-local join with the small, in-memory object table.
+    JoinObjects(JoinObjectsSpec),
+}
+
+/// What [`PartitionOp::JoinObjects`] adds to each row.
+#[derive(Clone)]
+pub struct JoinObjectsSpec {
+    /// The object file, read whole.
+    pub table: Arc<ObjectTable>,
+    /// The input's id column.
+    pub id: String,
+    /// The object-file columns added, in this order.
+    pub columns: Vec<String>,
+}
+
+impl fmt::Debug for JoinObjectsSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "JoinObjects({} from {})",
+            self.columns.join(", "),
+            self.table.path.display()
+        )
+    }
+}
+
+impl JoinObjectsSpec {
+    /// The object file's name, as `explain()` shows it.
+    pub fn file_name(&self) -> String {
+        self.table
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.table.path.display().to_string())
+    }
 }
 
 /// What [`PartitionOp::KeepObjects`] computes per object and keeps.
@@ -171,16 +245,19 @@ impl PartitionOp {
             PartitionOp::Filter(p) => format!("filter({p})"),
             PartitionOp::Project(c) => format!("project({})", c.join(", ")),
             PartitionOp::Map(m) => m.name.clone(),
-            PartitionOp::Apply(a) => a.function.name().to_string(),
+            PartitionOp::Apply(a) => a.label(),
             PartitionOp::KeepObjects(k) => {
-                format!(
-                    "keep objects where {} ({})",
-                    k.predicate,
-                    k.apply.function.name()
-                )
+                format!("keep objects where {} ({})", k.predicate, k.apply.label())
             }
             PartitionOp::Assign(a) => format!("assign({})", assignments(a)),
             PartitionOp::SortLightcurves(c) => format!("sort by {}, {}", c.id, c.time),
+            PartitionOp::JoinObjects(j) => {
+                format!(
+                    "join objects({} from {})",
+                    j.columns.join(", "),
+                    j.file_name()
+                )
+            }
         }
     }
 
@@ -241,6 +318,29 @@ impl PartitionOp {
             PartitionOp::Filter(p) => {
                 p.check(input)?;
                 Ok(input.clone())
+            }
+            PartitionOp::JoinObjects(j) => {
+                input
+                    .field_with_name(&j.id)
+                    .map_err(|_| Error::unknown_column(j.id.clone(), self.label(), input))?;
+                let mut fields: Vec<Field> = input.fields().iter().map(|f| (**f).clone()).collect();
+                for name in &j.columns {
+                    let field = j.table.field(name).ok_or_else(|| {
+                        Error::unknown_column(
+                            name.clone(),
+                            format!("object table {}", j.table.path.display()),
+                            j.table.batch().schema_ref(),
+                        )
+                    })?;
+                    if name == &j.table.id || input.field_with_name(name).is_ok() {
+                        return Err(Error::InvalidArgument(format!(
+                            "{}: column '{name}' is already in the input; select it away first",
+                            self.label()
+                        )));
+                    }
+                    fields.push(field.clone().with_nullable(true));
+                }
+                Ok(Arc::new(Schema::new(fields)))
             }
             PartitionOp::Project(cols) => {
                 let mut fields = Vec::with_capacity(cols.len());
@@ -306,9 +406,45 @@ impl PartitionOp {
                         });
                     }
                 }
+                for name in a.function.extra_columns() {
+                    let f = input.field_with_name(name).map_err(|_| {
+                        Error::unknown_column(
+                            name.clone(),
+                            format!("{} (reads it by name)", self.label()),
+                            input,
+                        )
+                    })?;
+                    crate::lightcurve::check_numeric(
+                        name,
+                        f.data_type(),
+                        format!(" in input of {}", self.label()),
+                    )?;
+                }
+                let mut keys = Vec::with_capacity(a.on.len());
+                for name in &a.on {
+                    let f = input.field_with_name(name).map_err(|_| {
+                        Error::unknown_column(
+                            name.clone(),
+                            format!("{} (groups by it)", self.label()),
+                            input,
+                        )
+                    })?;
+                    if name == &a.columns.id {
+                        return Err(Error::InvalidArgument(format!(
+                            "key column '{name}' is the id column, a key already"
+                        )));
+                    }
+                    if a.on.iter().filter(|k| *k == name).count() > 1 {
+                        return Err(Error::InvalidArgument(format!(
+                            "key column '{name}' given twice"
+                        )));
+                    }
+                    keys.push(Field::new(name, key_type(f.data_type()), true));
+                }
                 let out = a.function.output_fields(&a.bands);
                 crate::analysis::check_fields(a.function.as_ref(), &out)?;
                 let mut fields = vec![Field::new(&a.columns.id, DataType::Int64, false)];
+                fields.extend(keys);
                 fields.extend(out);
                 // Two columns of one name (a band named `total` beside `nobs_total`, an id
                 // column named like an output) would make readers pick one silently.
@@ -373,6 +509,9 @@ pub struct ScanNode {
     /// Filters whose row groups the scan may leave out (their statistics prove no row
     /// passes), with the flags computed from them; the filters themselves still run.
     pub pushed: Option<PushedFilter>,
+    /// Columns functions above read by name, whose values decoding refuses when bad under
+    /// [`BadValues::Reject`] (as it does time, flux and error); set by physical planning.
+    pub checked: Vec<String>,
 }
 
 /// Filters pushed into a scan, and the row groups their statistics rule out.
@@ -382,6 +521,8 @@ pub struct PushedFilter {
     pub filters: Vec<Expr>,
     /// Row groups left out.
     pub skip: Arc<RowGroupSkip>,
+    /// Rows of the other row groups left out by the page index.
+    pub pages: Arc<PageSkip>,
 }
 
 impl ScanNode {
@@ -398,12 +539,18 @@ impl ScanNode {
             projection,
             aligned: false,
             pushed: None,
+            checked: Vec::new(),
         }
     }
 
     /// Row groups the scan leaves out.
     pub fn skip(&self) -> Option<&RowGroupSkip> {
         self.pushed.as_ref().map(|p| p.skip.as_ref())
+    }
+
+    /// Rows of the remaining row groups the scan leaves out by the page index.
+    pub fn page_skip(&self) -> Option<&PageSkip> {
+        self.pushed.as_ref().map(|p| p.pages.as_ref())
     }
 
     /// The partitions this scan produces.
@@ -554,7 +701,7 @@ impl PlanNode {
     /// A short name for messages: `Apply[f]` for a per-lightcurve function, else the title.
     pub fn short_name(&self) -> String {
         match self {
-            PlanNode::Op(PartitionOp::Apply(a)) => format!("Apply[{}]", a.function.name()),
+            PlanNode::Op(PartitionOp::Apply(a)) => format!("Apply[{}]", a.label()),
             other => other.title(),
         }
     }
@@ -579,6 +726,15 @@ impl PlanNode {
     }
 }
 
+/// The type a key column of `batch_on` has in the output: its own, a dictionary-encoded
+/// column (the band) as its values' type.
+pub fn key_type(data_type: &DataType) -> DataType {
+    match data_type {
+        DataType::Dictionary(_, values) => (**values).clone(),
+        other => other.clone(),
+    }
+}
+
 fn assignments(items: &[(String, Expr)]) -> String {
     items
         .iter()
@@ -592,15 +748,22 @@ fn op_title(op: &PartitionOp) -> String {
         PartitionOp::Filter(p) => format!("Filter[{p}]"),
         PartitionOp::Project(c) => format!("Project[{}]", c.join(", ")),
         PartitionOp::Map(m) => format!("Map[{}]", m.name),
-        PartitionOp::Apply(a) => format!("Apply[{}]  mode={}", a.function.name(), a.mode),
+        PartitionOp::Apply(a) => format!("Apply[{}]  mode={}", a.label(), a.mode),
         PartitionOp::Assign(a) => format!("Assign[{}]", assignments(a)),
         PartitionOp::SortLightcurves(c) => format!("SortLightcurves[{}, {}]", c.id, c.time),
         PartitionOp::KeepObjects(k) => format!(
             "KeepObjects[{} by {}]  mode={}",
             k.predicate,
-            k.apply.function.name(),
+            k.apply.label(),
             k.apply.mode
         ),
+        PartitionOp::JoinObjects(j) => {
+            format!(
+                "JoinObjects[{} from {}]",
+                j.columns.join(", "),
+                j.file_name()
+            )
+        }
     }
 }
 
@@ -623,6 +786,7 @@ mod tests {
             columns,
             bands: Arc::new(bands.iter().map(|b| b.to_string()).collect()),
             bad_values: Default::default(),
+            on: Vec::new(),
         })
     }
 

@@ -169,7 +169,10 @@ fn op_props(op: &PartitionOp, input: Props) -> Props {
             rows: None,
             ..input
         },
-        PartitionOp::Project(_) | PartitionOp::Assign(_) | PartitionOp::SortLightcurves(_) => input,
+        PartitionOp::Project(_)
+        | PartitionOp::Assign(_)
+        | PartitionOp::SortLightcurves(_)
+        | PartitionOp::JoinObjects(_) => input,
         PartitionOp::Apply(_) => Props {
             rows: None,
             cohesion: match input.cohesion {

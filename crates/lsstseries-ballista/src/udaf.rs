@@ -100,6 +100,7 @@ impl LightcurveUdaf {
             columns: roles(),
             bands: Arc::new(sorted),
             bad_values,
+            on: Vec::new(),
         };
         let out = PartitionOp::Apply(spec.clone()).output_schema(&input_schema())?;
         let fields: Fields = out.fields().iter().skip(1).cloned().collect();

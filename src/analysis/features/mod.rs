@@ -442,6 +442,7 @@ impl Needs {
 ///     err: &[1.0, 1.0, 1.0, 1.0],
 ///     band: &[0, 0, 0, 1],
 ///     band_names: &bands,
+///     extra: Default::default(),
 /// };
 /// let mut out = Vec::new();
 /// set.evaluate(&lc, &mut out);
@@ -757,6 +758,7 @@ mod tests {
             err: e,
             band,
             band_names: names,
+            extra: Default::default(),
         }
     }
 

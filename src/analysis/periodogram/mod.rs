@@ -414,6 +414,7 @@ pub(super) mod tests {
             err: &[],
             band: &band,
             band_names: &names,
+            extra: Default::default(),
         };
         let p = Periodogram::new().max_freq_factor(6.0).unwrap();
         let mut out = Vec::new();

@@ -648,6 +648,7 @@ pub fn pooled(
             err: &e,
             band: &b,
             band_names: bands,
+            extra: Default::default(),
         });
         for (k, rows) in per_band.iter_mut().enumerate() {
             rows.time.extend_from_slice(groups.time(k));

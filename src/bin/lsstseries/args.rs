@@ -87,12 +87,19 @@ pub(crate) enum Command {
         /// Parquet files, directories (read recursively) or glob patterns (quoted or not)
         #[arg(value_name = "PATH", required = true)]
         paths: Vec<PathBuf>,
+        /// Evaluate the function once per object and value of these source columns (e.g.
+        /// band, or a night or field id); they follow the id in the output
+        #[arg(long, value_name = "COL[,COL]", value_delimiter = ',')]
+        on: Vec<String>,
         #[command(flatten)]
         out: OutArgs,
         #[command(flatten)]
         mode: ModeArgs,
         #[command(flatten)]
         select: SelectArgs,
+        /// Add the --object-file's columns to each result row (by object id)
+        #[arg(long, requires = "object_file", help_heading = "Selection")]
+        join_objects: bool,
         #[command(flatten)]
         source: SourceArgs,
     },
@@ -267,11 +274,15 @@ pub(crate) struct SourceArgs {
 /// Which sources and objects batch reads (applied in this order, before the function).
 #[derive(Args)]
 pub(crate) struct SelectArgs {
+    /// Object table: one row per object, joined to the sources on the id column; its
+    /// columns can be used in --query-objects (and, with batch --join-objects, in results)
+    #[arg(long, value_name = "FILE", help_heading = "Selection")]
+    pub(crate) object_file: Option<PathBuf>,
     /// Keep source rows matching a query, e.g. "psFlux > 0 and filterName in ('g', 'r')"
     #[arg(long, value_name = "EXPR", help_heading = "Selection")]
     pub(crate) query: Option<String>,
-    /// Keep objects whose object-table row (nobs_<band>, nobs_total) matches, with their
-    /// sources, e.g. "nobs_r >= 50"
+    /// Keep objects whose object-table row (nobs_<band>, nobs_total, and the columns of
+    /// --object-file) matches, with their sources, e.g. "nobs_r >= 50"
     #[arg(long, value_name = "EXPR", help_heading = "Selection")]
     pub(crate) query_objects: Option<String>,
     /// Keep objects with at least N observations (TAPE's prune)
