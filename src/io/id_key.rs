@@ -28,7 +28,7 @@ use arrow::datatypes::{DataType, Int64Type, UInt64Type};
 use std::sync::Arc;
 
 /// How a source's id column maps onto the engine's `Int64` key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum IdKey {
     /// Signed ids and `UInt8/16/32` ids: widened to `Int64`, values unchanged.
     #[default]

@@ -3,12 +3,16 @@
 //! every other node to Ballista's codec.
 //!
 //! What travels: a scan as its files, column roles, bands, bad-value policy, partition
-//! slices, projection and skipped row groups (each executor reopens the footers); a
+//! slices, projection, the columns decoding checks (read by name), skipped row groups and
+//! the rows the page index skips (each executor reopens the footers; skips travel as
+//! computed, so every executor reads exactly the rows the planning process would); a
 //! function by its registry name plus its parameters (checked against the function the
-//! receiver has under that name); predicates and expressions as the query language's text,
-//! which the core's parser reads back to the same tree (checked when encoding). A closure
-//! (`PartitionOp::Map`, an unregistered function) cannot travel: encoding fails naming
-//! the node.
+//! receiver has under that name) and its `batch_on` keys; an object-file join as the
+//! file's path, id column and id mapping plus the columns joined (each executor reads the
+//! object file again, so, like sources, it must see the file at the same path); predicates
+//! and expressions as the query language's text, which the core's parser reads back to the
+//! same tree (checked when encoding). A closure (`PartitionOp::Map`, an unregistered
+//! function) cannot travel: encoding fails naming the node.
 
 use crate::error::Error;
 use crate::exec::{ScanExec, StageExec, StageShape};
@@ -21,9 +25,13 @@ use datafusion::execution::TaskContext;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
 use lsstseries::analysis::FunctionRegistry;
-use lsstseries::io::{BadValues, ColumnMap, PartitionSlice, RowGroupSkip, SourceSpec};
+use lsstseries::io::{
+    BadValues, ColumnMap, IdKey, ObjectTable, PageSkip, PartitionSlice, RowGroupSkip, RowRanges,
+    SourceSpec,
+};
 use lsstseries::plan::{
-    parse_query, ApplySpec, Expr, KeepObjectsSpec, PartitionOp, PushedFilter, ScanNode,
+    parse_query, ApplySpec, Expr, JoinObjectsSpec, KeepObjectsSpec, PartitionOp, PushedFilter,
+    ScanNode,
 };
 use prost::Message;
 use std::collections::HashMap;
@@ -84,6 +92,15 @@ struct SkipProto {
     flags: Vec<bool>,
 }
 
+/// Rows of one file the page index leaves out: `starts[i]..ends[i]`.
+#[derive(Clone, PartialEq, Message)]
+struct RangesProto {
+    #[prost(uint64, repeated, tag = "1")]
+    starts: Vec<u64>,
+    #[prost(uint64, repeated, tag = "2")]
+    ends: Vec<u64>,
+}
+
 #[derive(Clone, PartialEq, Message)]
 struct ScanProto {
     #[prost(string, repeated, tag = "1")]
@@ -106,6 +123,16 @@ struct ScanProto {
     pushed_filters: Vec<String>,
     #[prost(message, repeated, tag = "10")]
     path_keys: Vec<PathKeyProto>,
+    /// Columns read by name whose bad values decoding refuses.
+    #[prost(string, repeated, tag = "11")]
+    checked: Vec<String>,
+    /// Per file, the rows the page index leaves out.
+    #[prost(message, repeated, tag = "12")]
+    pages: Vec<RangesProto>,
+    #[prost(uint64, tag = "13")]
+    pages_skipped: u64,
+    #[prost(uint64, tag = "14")]
+    pages_total: u64,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -122,6 +149,27 @@ struct ApplyProto {
     bands: Vec<String>,
     #[prost(string, tag = "6")]
     bad_values: String,
+    /// `batch_on` key columns besides the id.
+    #[prost(string, repeated, tag = "7")]
+    on: Vec<String>,
+}
+
+/// An object-file join: the receiver reads the file again.
+#[derive(Clone, PartialEq, Message)]
+struct JoinObjectsProto {
+    #[prost(string, tag = "1")]
+    file: String,
+    /// The object file's id column.
+    #[prost(string, tag = "2")]
+    file_id: String,
+    /// The source's id mapping: `int64` or `flipped_uint64`.
+    #[prost(string, tag = "3")]
+    id_key: String,
+    /// The input's id column.
+    #[prost(string, tag = "4")]
+    id: String,
+    #[prost(string, repeated, tag = "5")]
+    columns: Vec<String>,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -134,7 +182,7 @@ struct AssignProto {
 
 #[derive(Clone, PartialEq, Message)]
 struct OpProto {
-    /// filter, project, apply, assign, sort_lightcurves, keep_objects
+    /// filter, project, apply, assign, sort_lightcurves, keep_objects, join_objects
     #[prost(string, tag = "1")]
     kind: String,
     #[prost(string, tag = "2")]
@@ -147,6 +195,8 @@ struct OpProto {
     assign: Vec<AssignProto>,
     #[prost(message, optional, tag = "6")]
     columns: Option<ColumnsProto>,
+    #[prost(message, optional, tag = "7")]
+    join: Option<JoinObjectsProto>,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -177,9 +227,13 @@ pub struct LsstCodec {
     registry: FunctionRegistry,
     ballista: BallistaPhysicalExtensionCodec,
     sources: Mutex<HashMap<SourceSpecKey, Arc<lsstseries::io::ParquetSource>>>,
+    objects: Mutex<HashMap<(String, String, IdKey), Arc<ObjectTable>>>,
 }
 
 type SourceSpecKey = Vec<u8>;
+
+/// Entries a process keeps of reopened sources and object files before starting afresh.
+const CACHE_ENTRIES: usize = 16;
 
 impl LsstCodec {
     /// A codec resolving functions in `registry`.
@@ -188,6 +242,7 @@ impl LsstCodec {
             registry,
             ballista: BallistaPhysicalExtensionCodec::default(),
             sources: Mutex::new(HashMap::new()),
+            objects: Mutex::new(HashMap::new()),
         }
     }
 
@@ -320,6 +375,7 @@ impl LsstCodec {
             apply: None,
             assign: Vec::new(),
             columns: None,
+            join: None,
         };
         match op {
             PartitionOp::Filter(e) => {
@@ -360,6 +416,10 @@ impl LsstCodec {
                 p.apply = Some(self.encode_apply(&k.apply, op)?);
                 p.expr = expr_text(&k.predicate, op)?;
             }
+            PartitionOp::JoinObjects(j) => {
+                p.kind = "join_objects".into();
+                p.join = Some(encode_join(j, op)?);
+            }
         }
         Ok(p)
     }
@@ -391,6 +451,7 @@ impl LsstCodec {
             columns: Some(columns_proto(&a.columns)),
             bands: a.bands.as_ref().clone(),
             bad_values: a.bad_values.to_string(),
+            on: a.on.clone(),
         })
     }
 
@@ -411,6 +472,41 @@ impl LsstCodec {
             columns: column_map(p.columns.as_ref())?,
             bands: Arc::new(p.bands.clone()),
             bad_values: p.bad_values.parse()?,
+            on: p.on.clone(),
+        })
+    }
+
+    /// The object table of a shipped join, read from its file once per process.
+    fn decode_join(&self, p: &JoinObjectsProto, stage: &str) -> Result<JoinObjectsSpec, Error> {
+        let key = match p.id_key.as_str() {
+            "int64" => IdKey::Int64,
+            "flipped_uint64" => IdKey::FlippedUInt64,
+            other => {
+                return Err(Error::Decode(format!(
+                    "stage '{stage}': unknown id mapping '{other}' of object file {}",
+                    p.file
+                )))
+            }
+        };
+        let table = {
+            let mut cache = self.objects.lock().unwrap_or_else(|p| p.into_inner());
+            let ident = (p.file.clone(), p.file_id.clone(), key);
+            match cache.get(&ident) {
+                Some(t) => t.clone(),
+                None => {
+                    let t = Arc::new(ObjectTable::read(&p.file, &p.file_id, key)?);
+                    if cache.len() >= CACHE_ENTRIES {
+                        cache.clear();
+                    }
+                    cache.insert(ident, t.clone());
+                    t
+                }
+            }
+        };
+        Ok(JoinObjectsSpec {
+            table,
+            id: p.id.clone(),
+            columns: p.columns.clone(),
         })
     }
 
@@ -435,6 +531,12 @@ impl LsstCodec {
                 apply: self.decode_apply(apply()?, stage)?,
                 predicate: parse_query(&p.expr)?,
             }),
+            "join_objects" => {
+                let join = p.join.as_ref().ok_or_else(|| {
+                    Error::Decode(format!("stage '{stage}': join_objects without its file"))
+                })?;
+                PartitionOp::JoinObjects(self.decode_join(join, stage)?)
+            }
             other => {
                 return Err(Error::Decode(format!(
                     "stage '{stage}': unknown operator '{other}'"
@@ -478,7 +580,7 @@ impl LsstCodec {
                 Some(s) => s.clone(),
                 None => {
                     let s = Arc::new(lsstseries::io::ParquetSource::reopen(&spec)?);
-                    if cache.len() >= 16 {
+                    if cache.len() >= CACHE_ENTRIES {
                         cache.clear();
                     }
                     cache.insert(key.to_vec(), s.clone());
@@ -495,12 +597,29 @@ impl LsstCodec {
             skip: Arc::new(RowGroupSkip {
                 skip: p.skip.iter().map(|s| s.flags.clone()).collect(),
             }),
+            pages: Arc::new(PageSkip {
+                skip: p
+                    .pages
+                    .iter()
+                    .map(|r| {
+                        RowRanges::new(
+                            r.starts
+                                .iter()
+                                .zip(&r.ends)
+                                .map(|(&s, &e)| s as usize..e as usize),
+                        )
+                    })
+                    .collect(),
+                pages_skipped: p.pages_skipped as usize,
+                pages_total: p.pages_total as usize,
+            }),
         });
         Ok(ScanNode {
             source,
             projection: p.projection.clone(),
             aligned: false,
             pushed,
+            checked: p.checked.clone(),
         })
     }
 }
@@ -554,7 +673,45 @@ fn encode_scan(scan: &ScanExec) -> ScanProto {
             .as_ref()
             .map(|p| p.filters.iter().map(|f| f.to_string()).collect())
             .unwrap_or_default(),
+        checked: node.checked.clone(),
+        pages: node
+            .page_skip()
+            .map(|p| {
+                p.skip
+                    .iter()
+                    .map(|r| RangesProto {
+                        starts: r.ranges().iter().map(|r| r.start as u64).collect(),
+                        ends: r.ranges().iter().map(|r| r.end as u64).collect(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        pages_skipped: node.page_skip().map_or(0, |p| p.pages_skipped as u64),
+        pages_total: node.page_skip().map_or(0, |p| p.pages_total as u64),
     }
+}
+
+/// An object-file join as its file, id column and id mapping (the receiver reads the file
+/// again at the same path) and the columns joined.
+fn encode_join(j: &JoinObjectsSpec, op: &PartitionOp) -> Result<JoinObjectsProto, Error> {
+    let file = j.table.path.to_str().ok_or_else(|| Error::LocalOnly {
+        node: op.label(),
+        reason: format!(
+            "the object file's path {} is not UTF-8, so it cannot travel",
+            j.table.path.display()
+        ),
+    })?;
+    Ok(JoinObjectsProto {
+        file: file.to_string(),
+        file_id: j.table.id.clone(),
+        id_key: match j.table.key {
+            IdKey::Int64 => "int64",
+            IdKey::FlippedUInt64 => "flipped_uint64",
+        }
+        .into(),
+        id: j.id.clone(),
+        columns: j.columns.clone(),
+    })
 }
 
 /// `e` as text that the query parser reads back to the same expression.
