@@ -3,6 +3,7 @@
 
 mod codec;
 mod common;
+mod joins_keys_pages;
 mod lowering;
 mod processes;
 mod sql_functions;
