@@ -8,8 +8,9 @@
 //! computed, so every executor reads exactly the rows the planning process would); a
 //! function by its registry name plus its parameters (checked against the function the
 //! receiver has under that name) and its `batch_on` keys; an object-file join as the
-//! file's path, id column and id mapping plus the columns joined (each executor reads the
-//! object file again, so, like sources, it must see the file at the same path); predicates
+//! file's path, id column and id mapping plus the columns joined (every process decoding
+//! the plan, the scheduler and each executor, reads the object file again, so, like the
+//! sources' footers, it must see the file at the same path); predicates
 //! and expressions as the query language's text, which the core's parser reads back to the
 //! same tree (checked when encoding). A closure (`PartitionOp::Map`, an unregistered
 //! function) cannot travel: encoding fails naming the node.
