@@ -18,7 +18,7 @@ use lsstseries::analysis::{closure_function_with_columns, LightcurveFunction};
 use lsstseries::io::{write_parquet, BadValues};
 use lsstseries::{ColumnMap, Ensemble, FunctionRegistry, Partitioning, Role};
 use lsstseries_ballista::exec::ScanExec;
-use lsstseries_ballista::{lower_frame, run_on_cluster, start_standalone, LsstCodec};
+use lsstseries_ballista::{lower_frame, run_on_cluster, start_standalone, Error, LsstCodec};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use std::collections::BTreeSet;
@@ -108,7 +108,22 @@ fn object_joins_and_batch_on_keys_match_local_on_the_cluster() {
             // `batch_on` joins an object-file key column first.
             src.batch_on_named("features", &["class"]).unwrap(),
         ),
+        (
+            // Object-file columns alone: a join, a filter and a projection.
+            "query_objects on object columns",
+            src.query_objects("class == 1 or name == 'obj1000002'")
+                .unwrap(),
+        ),
     ];
+    // Counts with object-file columns: the function holds the table, so it stays local,
+    // refused before submission and named.
+    let mixed = src
+        .query_objects("redshift > 0.3 and nobs_total >= 5")
+        .unwrap();
+    match LsstCodec::builtins().check_shippable(lower_frame(&mixed).unwrap().plan.as_ref()) {
+        Err(Error::LocalOnly { node, .. }) => assert!(node.contains("(objects)"), "{node}"),
+        other => panic!("expected LocalOnly, got {other:?}"),
+    }
     let rt = runtime();
     let address = rt
         .block_on(async {
