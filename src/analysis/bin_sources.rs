@@ -47,6 +47,9 @@ impl LightcurveFunction for BinSources {
     fn name(&self) -> &str {
         "bin_sources"
     }
+    fn parameters(&self) -> String {
+        format!("{self:?}")
+    }
     fn required(&self) -> &[Role] {
         &[Role::Time, Role::Flux, Role::Err, Role::Band]
     }

@@ -48,6 +48,13 @@ pub trait LightcurveFunction: Send + Sync {
     fn rows(&self) -> Rows {
         Rows::One
     }
+    /// The options the function was built with, as text (empty when it has none). Two
+    /// functions of one name compute the same only when these agree: a plan shipped to
+    /// another process names the function and carries this, and the receiver checks it
+    /// against the function it has under that name.
+    fn parameters(&self) -> String {
+        String::new()
+    }
 }
 
 /// How many output rows a [`LightcurveFunction`] produces per lightcurve.

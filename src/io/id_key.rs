@@ -28,7 +28,7 @@ use arrow::datatypes::{DataType, Int64Type, UInt64Type};
 use std::sync::Arc;
 
 /// How a source's id column maps onto the engine's `Int64` key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum IdKey {
     /// Signed ids and `UInt8/16/32` ids: widened to `Int64`, values unchanged.
     #[default]
@@ -77,7 +77,7 @@ impl IdKey {
 
     /// Maps the result's id column (keys, `Int64`) back to the user's ids. A batch
     /// without an `Int64` column named `id` is returned as is.
-    pub(crate) fn restore(self, batch: RecordBatch, id: &str) -> Result<RecordBatch> {
+    pub fn restore(self, batch: RecordBatch, id: &str) -> Result<RecordBatch> {
         if self == IdKey::Int64 {
             return Ok(batch);
         }

@@ -15,6 +15,7 @@ mod owned_dir;
 mod page_pruning;
 mod parquet_source;
 mod partitioning;
+mod reopen;
 mod schema_check;
 mod statistics;
 
@@ -34,6 +35,7 @@ pub use owned_dir::OwnedDir;
 pub use page_pruning::{page_stats, PageSkip, PageStats, RowRanges};
 pub use parquet_source::{ParquetSource, SourceFile, SourceOptions};
 pub use partitioning::{parse_size, PartitionSlice, Partitioning, MIN_SIZED_PARTITION_ROWS};
+pub use reopen::SourceSpec;
 pub use schema_check::band_type;
 pub use statistics::{
     column_stats, disjoint, ColumnStats, IdRange, RowGroup, RowGroupSkip, StatValue,

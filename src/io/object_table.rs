@@ -25,6 +25,9 @@ pub struct ObjectTable {
     pub path: PathBuf,
     /// The id column's name.
     pub id: String,
+    /// The id mapping the file's ids were read under (the source's), so another process
+    /// can read the file again to the same keys.
+    pub key: super::IdKey,
     /// Row of each object id.
     rows: HashMap<i64, usize>,
     /// Every column of the file, the id included, in file order and with its own type.
@@ -66,6 +69,7 @@ impl ObjectTable {
         let mut table = ObjectTable {
             path: path.to_path_buf(),
             id: id.to_string(),
+            key,
             rows: HashMap::new(),
             batch: RecordBatch::new_empty(schema.clone()),
             columns: Vec::new(),

@@ -47,7 +47,7 @@ pub struct SourceFile {
 impl SourceFile {
     /// Reads the footer of `path`. Also returns the file's Arrow schema as stored (before
     /// the dictionary hint for the band column), for the schema checks.
-    fn open(path: &Path, columns: &ColumnMap) -> Result<(SourceFile, SchemaRef)> {
+    pub(super) fn open(path: &Path, columns: &ColumnMap) -> Result<(SourceFile, SchemaRef)> {
         let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
         let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
         if len == 0 {
@@ -420,7 +420,7 @@ impl ParquetSource {
 /// `schema` with a column for each path key of `files` (see [`SourceFile::path_keys`]):
 /// Int64 when every value is an integer, else Utf8; nullable when some file lacks the key.
 /// A key named like a column of any file is left to that column.
-fn with_path_keys(schema: &SchemaRef, files: &[SourceFile]) -> SchemaRef {
+pub(super) fn with_path_keys(schema: &SchemaRef, files: &[SourceFile]) -> SchemaRef {
     let mut keys: Vec<String> = Vec::new();
     for f in files {
         for (k, _) in &f.path_keys {

@@ -13,6 +13,7 @@ mod display;
 mod filter_exec;
 mod join_objects_exec;
 mod keep_objects_exec;
+mod portable;
 mod project_exec;
 mod sanity_check;
 mod scan_exec;
@@ -21,6 +22,7 @@ mod sort_exec;
 mod spill;
 
 pub use collect_exec::{BatchMap, ResultStream, CHUNK_ROWS};
+pub use portable::{read_scan_partition, run_ops, sort_by_id_stable};
 
 use crate::error::{Error, Result};
 use crate::executor::{Cancellation, ComputeHandle, Executor, MemoryPool, TaskReservation};
@@ -825,30 +827,11 @@ fn compute_partition<'a>(
     for (op, schema) in stage.ops() {
         ctx.cancel.check()?;
         let op_start = Instant::now();
-        let mut lightcurves = 0;
-        let mut dropped_here = BadValueCounts::default();
-        let out = match op {
-            PartitionOp::Filter(p) => filter_exec::filter(&batch, p)?,
-            PartitionOp::Project(_) => project_exec::project(&batch, schema)?,
-            PartitionOp::Map(m) => m.call(&batch, schema)?,
-            PartitionOp::Apply(spec) => {
-                let (out, dropped, n) =
-                    apply_exec::apply_counted(&batch, spec, schema, &ctx.cancel)?;
-                dropped_here = dropped;
-                lightcurves = n;
-                out
-            }
-            PartitionOp::Assign(items) => assign_exec::assign(&batch, items, schema)?,
-            PartitionOp::SortLightcurves(c) => sort_exec::sort_lightcurves(&batch, c)?,
-            PartitionOp::JoinObjects(spec) => {
-                join_objects_exec::join_objects(&batch, spec, schema)?
-            }
-            PartitionOp::KeepObjects(spec) => {
-                let (out, dropped) = keep_objects_exec::keep_objects(&batch, spec, &ctx.cancel)?;
-                dropped_here = dropped;
-                out
-            }
-        };
+        let portable::OpOutput {
+            batch: out,
+            dropped: dropped_here,
+            lightcurves,
+        } = portable::run_op(&batch, op, schema, &ctx.cancel)?;
         bad_values.add(&dropped_here);
         ops.push(OpMetrics {
             rows_in: batch.num_rows() as u64,

@@ -635,6 +635,9 @@ impl LightcurveFunction for FeatureSet {
     fn name(&self) -> &str {
         &self.name
     }
+    fn parameters(&self) -> String {
+        format!("{self:?}")
+    }
 
     fn required(&self) -> &[Role] {
         &self.required

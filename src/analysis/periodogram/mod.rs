@@ -254,6 +254,9 @@ impl LightcurveFunction for Periodogram {
     fn name(&self) -> &str {
         &self.name
     }
+    fn parameters(&self) -> String {
+        format!("{self:?}")
+    }
     fn required(&self) -> &[Role] {
         &[Role::Time, Role::Flux, Role::Band]
     }

@@ -463,6 +463,9 @@ impl LightcurveFunction for StructureFunction {
     fn name(&self) -> &str {
         "sf2"
     }
+    fn parameters(&self) -> String {
+        format!("{self:?}")
+    }
     fn required(&self) -> &[Role] {
         match (self.options.errors, self.options.ignore_timestamps) {
             (SfErrors::Column, false) => &[Role::Time, Role::Flux, Role::Err, Role::Band],

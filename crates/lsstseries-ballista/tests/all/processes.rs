@@ -1,0 +1,176 @@
+//! One scheduler and two executor processes of `lsstseries-ballista` on 127.0.0.1 with
+//! free ports; `batch --cluster` writes the same file as a local `batch`. The processes
+//! are killed by their ids when the test ends, failed or not.
+
+use super::common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_lsstseries-ballista");
+
+/// Processes this test started; killed (by pid) and reaped on drop.
+struct Started(Vec<Child>);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Started {
+    /// Starts `args` and returns the port of its first stdout line,
+    /// `KIND listening on HOST:PORT`, waiting at most 60 s.
+    fn start(&mut self, kind: &str, args: &[&str]) -> u16 {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        self.0.push(child);
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let _ = tx.send(lines.next());
+            // Keep reading so the process never blocks on a full pipe.
+            for _ in lines {}
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("{kind} printed nothing in 60 s"))
+            .unwrap_or_else(|| panic!("{kind} exited before listening"))
+            .unwrap();
+        let prefix = format!("{kind} listening on 127.0.0.1:");
+        let port = line
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("first line of {kind}: {line}"));
+        port.parse().unwrap()
+    }
+}
+
+fn batch_command(function: &str, data: &Path, out: &Path, cluster: Option<&str>) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["batch", function])
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .args(["--timeout", "120"]);
+    if let Some(c) = cluster {
+        cmd.args(["--cluster", c]);
+    }
+    cmd
+}
+
+fn batch(function: &str, data: &Path, out: &Path, cluster: Option<&str>) {
+    let status = batch_command(function, data, out, cluster)
+        .status()
+        .unwrap();
+    assert!(status.success(), "batch {function} {cluster:?}: {status}");
+}
+
+/// Starts a scheduler and two executors; returns the scheduler's port.
+fn cluster(started: &mut Started, dir: &Path) -> u16 {
+    let port = started.start(
+        "scheduler",
+        &["scheduler", "--bind-host", "127.0.0.1", "--bind-port", "0"],
+    );
+    let port_text = port.to_string();
+    for i in 0..2 {
+        let work = dir.join(format!("work{i}"));
+        std::fs::create_dir_all(&work).unwrap();
+        started.start(
+            "executor",
+            &[
+                "executor",
+                "--bind-host",
+                "127.0.0.1",
+                "--bind-port",
+                "0",
+                "--bind-grpc-port",
+                "0",
+                "--scheduler-host",
+                "127.0.0.1",
+                "--scheduler-port",
+                &port_text,
+                "--concurrent-tasks",
+                "2",
+                "--work-dir",
+                work.to_str().unwrap(),
+            ],
+        );
+    }
+    port
+}
+
+#[test]
+fn scheduler_and_two_executor_processes_match_local_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::dataset(&data, 50, true);
+    let mut started = Started(Vec::new());
+    let port = cluster(&mut started, dir.path());
+    let cluster = format!("df://127.0.0.1:{port}");
+    for function in ["stetson_j", "features"] {
+        let local = dir.path().join(format!("{function}-local.csv"));
+        let remote = dir.path().join(format!("{function}-cluster.csv"));
+        batch(function, &data, &local, None);
+        batch(function, &data, &remote, Some(&cluster));
+        let (a, b) = (
+            std::fs::read(&local).unwrap(),
+            std::fs::read(&remote).unwrap(),
+        );
+        assert!(
+            a.iter().filter(|&&c| c == b'\n').count() > 50,
+            "{function}: too few rows"
+        );
+        assert!(
+            a == b,
+            "{function}: cluster output differs from local output"
+        );
+    }
+    drop(started);
+}
+
+#[test]
+fn an_executor_killed_mid_run_gives_the_result_or_a_clear_error_in_bounded_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::dataset(&data, 400, true);
+    let mut started = Started(Vec::new());
+    let port = cluster(&mut started, dir.path());
+    let local = dir.path().join("local.csv");
+    batch("features", &data, &local, None);
+    let remote = dir.path().join("cluster.csv");
+    let run = batch_command(
+        "features",
+        &data,
+        &remote,
+        Some(&format!("df://127.0.0.1:{port}")),
+    )
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    // Kill the second executor (the last process started) by its id.
+    let victim = started.0.last_mut().unwrap();
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    let output = run.wait_with_output().unwrap();
+    if output.status.success() {
+        // Ballista re-ran the lost tasks: the result is whole and right.
+        assert!(std::fs::read(&local).unwrap() == std::fs::read(&remote).unwrap());
+    } else {
+        // Or it says so, and writes nothing that could pass for a result.
+        let text = String::from_utf8_lossy(&output.stderr);
+        assert!(text.contains("error: cluster df://127.0.0.1:"), "{text}");
+        assert!(!remote.exists(), "a failed run left {}", remote.display());
+    }
+}
