@@ -182,11 +182,10 @@ impl Frame {
             return self.filter_objects(self.registry.get("nobs")?, predicate);
         };
         let columns = predicate.columns();
-        let is_count = |c: &String| {
-            c.strip_prefix("nobs_")
-                .is_some_and(|b| b == "total" || self.bands.iter().any(|band| band == b))
-        };
-        if !columns.iter().any(is_count) {
+        if !columns
+            .iter()
+            .any(|c| crate::analysis::Nobs::is_count_column(c, &self.bands))
+        {
             // Object-file columns alone: a row-local semi-join, no regrouping by id.
             let input: Vec<String> = self
                 .schema()?

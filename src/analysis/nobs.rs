@@ -10,6 +10,15 @@ use smallvec::SmallVec;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Nobs;
 
+impl Nobs {
+    /// Whether `column` is one of the counts this function outputs for `bands`.
+    pub fn is_count_column(column: &str, bands: &[String]) -> bool {
+        column
+            .strip_prefix("nobs_")
+            .is_some_and(|b| b == "total" || bands.iter().any(|band| band == b))
+    }
+}
+
 impl LightcurveFunction for Nobs {
     fn name(&self) -> &str {
         "nobs"

@@ -26,15 +26,11 @@ impl ObjectColumns {
     /// The file's columns not named like a count of `bands` (no allocation: this runs once
     /// per lightcurve).
     fn file_columns<'a>(&'a self, bands: &'a [String]) -> impl Iterator<Item = (usize, &'a str)> {
-        let is_count = move |name: &str| {
-            name.strip_prefix("nobs_")
-                .is_some_and(|b| b == "total" || bands.iter().any(|band| band == b))
-        };
         self.table
             .columns
             .iter()
             .enumerate()
-            .filter(move |(_, (name, _))| !is_count(name))
+            .filter(move |(_, (name, _))| !Nobs::is_count_column(name, bands))
             .map(|(i, (name, _))| (i, name.as_str()))
     }
 }

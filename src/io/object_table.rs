@@ -145,13 +145,12 @@ impl ObjectTable {
 
     /// The file's columns other than the id, in file order.
     pub fn value_fields(&self) -> impl Iterator<Item = &Field> {
-        let id = self.id.clone();
         self.batch
             .schema_ref()
             .fields()
             .iter()
             .map(|f| f.as_ref())
-            .filter(move |f| *f.name() != id)
+            .filter(|f| *f.name() != self.id)
     }
 
     /// The field of column `name`, if the file has it.
@@ -164,9 +163,17 @@ impl ObjectTable {
             .map(|f| f.as_ref())
     }
 
-    /// The values of `column` for each of `keys` (engine keys), in their order: null for an
-    /// object the table lacks.
-    pub fn take(&self, keys: &[i64], column: &str) -> Result<ArrayRef> {
+    /// The table row of each of `keys` (engine keys), in their order: null for an object the
+    /// table lacks. Look the keys up once, then [`ObjectTable::take`] each column.
+    pub fn rows_of(&self, keys: &[i64]) -> UInt32Array {
+        keys.iter()
+            .map(|k| self.rows.get(k).map(|&r| r as u32))
+            .collect()
+    }
+
+    /// The values of `column` at `rows` (from [`ObjectTable::rows_of`]): null where a row
+    /// is null.
+    pub fn take(&self, rows: &UInt32Array, column: &str) -> Result<ArrayRef> {
         let values = self.batch.column_by_name(column).ok_or_else(|| {
             Error::unknown_column(
                 column,
@@ -174,11 +181,7 @@ impl ObjectTable {
                 self.batch.schema_ref(),
             )
         })?;
-        let indices: UInt32Array = keys
-            .iter()
-            .map(|k| self.rows.get(k).map(|&r| r as u32))
-            .collect();
-        take(values.as_ref(), &indices, None)
+        take(values.as_ref(), rows, None)
             .map_err(|e| Error::arrow(format!("object table {}", self.path.display()), e))
     }
 
@@ -200,13 +203,14 @@ impl ObjectTable {
             return Ok(batch.clone());
         }
         missing.sort_unstable();
+        let rows = self.rows_of(&missing);
         let schema = batch.schema();
         let mut added = Vec::with_capacity(schema.fields().len());
         for field in schema.fields() {
             let column: ArrayRef = if field.name() == id {
                 Arc::new(Int64Array::from(missing.clone()))
             } else if self.field(field.name()).is_some() {
-                let values = self.take(&missing, field.name())?;
+                let values = self.take(&rows, field.name())?;
                 if values.data_type() == field.data_type() {
                     values
                 } else {

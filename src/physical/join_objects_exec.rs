@@ -22,9 +22,10 @@ pub fn join_objects(
             ids.data_type()
         ))
     })?;
+    let rows = spec.table.rows_of(keys.values());
     let mut columns = batch.columns().to_vec();
     for name in &spec.columns {
-        columns.push(spec.table.take(keys.values(), name)?);
+        columns.push(spec.table.take(&rows, name)?);
     }
     RecordBatch::try_new(schema.clone(), columns)
         .map_err(|e| Error::arrow(format!("join objects from {}", spec.file_name()), e))
