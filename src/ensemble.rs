@@ -2,9 +2,10 @@
 //! from it, like TAPE's `Ensemble`.
 
 use crate::analysis::{FunctionRegistry, LightcurveFunction};
+use crate::cluster::{self, ClusterBackend};
 use crate::dashboard::Dashboard;
 use crate::error::{Error, Result};
-use crate::executor::{Executor, ExecutorConfig, ExecutorInfo};
+use crate::executor::{ClusterProbe, Executor, ExecutorConfig, ExecutorInfo};
 use crate::format::{human_bytes, thousands};
 use crate::frame::Frame;
 use crate::io::{
@@ -25,13 +26,38 @@ use std::sync::{Arc, OnceLock};
 /// let ens = Ensemble::builder().n_workers(3).threads_per_worker(2).build().unwrap();
 /// assert_eq!(ens.executor_info().total_threads, 6);
 /// ```
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct EnsembleBuilder {
     config: Option<ExecutorConfig>,
     executor: Option<Arc<Executor>>,
     registry: Option<FunctionRegistry>,
     bad_values: BadValues,
     dashboard: Option<String>,
+    cluster: Option<ClusterChoice>,
+}
+
+/// Where [`EnsembleBuilder::cluster`] computes run.
+enum ClusterChoice {
+    Address(String),
+    Backend(Arc<dyn ClusterBackend>),
+}
+
+impl fmt::Debug for EnsembleBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnsembleBuilder")
+            .field("config", &self.config)
+            .field("executor", &self.executor.as_ref().map(|e| e.info()))
+            .field("bad_values", &self.bad_values)
+            .field("dashboard", &self.dashboard)
+            .field(
+                "cluster",
+                &self.cluster.as_ref().map(|c| match c {
+                    ClusterChoice::Address(a) => a.clone(),
+                    ClusterChoice::Backend(b) => b.address().to_string(),
+                }),
+            )
+            .finish()
+    }
 }
 
 impl EnsembleBuilder {
@@ -83,6 +109,20 @@ impl EnsembleBuilder {
         self.dashboard = Some(addr.into());
         self
     }
+    /// Run every compute on the cluster whose scheduler is at `address` (e.g.
+    /// `df://127.0.0.1:50050` for Apache DataFusion Ballista) instead of this process's
+    /// threads, which then only plan, submit and gather. The backend for the address's
+    /// scheme must be registered first (`lsstseries_ballista::install()` registers
+    /// `df://`); see [`crate::cluster`]. Results equal a local run's, row for row.
+    pub fn cluster(mut self, address: impl Into<String>) -> Self {
+        self.cluster = Some(ClusterChoice::Address(address.into()));
+        self
+    }
+    /// Run every compute on `backend` (a cluster connected by other means).
+    pub fn cluster_backend(mut self, backend: Arc<dyn ClusterBackend>) -> Self {
+        self.cluster = Some(ClusterChoice::Backend(backend));
+        self
+    }
     /// Starts the executor (unless one was given) and the dashboard (if asked for) and
     /// returns the ensemble. A dashboard address that cannot be bound is an
     /// [`Error::InvalidArgument`] naming it.
@@ -92,10 +132,27 @@ impl EnsembleBuilder {
                 "give either an executor or its configuration, not both".into(),
             ));
         }
+        let registry = Arc::new(
+            self.registry
+                .unwrap_or_else(FunctionRegistry::with_builtins),
+        );
+        // Connect first: an unknown scheme or a bad address fails before threads start.
+        let cluster = match self.cluster {
+            Some(ClusterChoice::Address(a)) => Some(cluster::connect(&a, &registry)?),
+            Some(ClusterChoice::Backend(b)) => Some(b),
+            None => None,
+        };
         let (executor, owns) = match self.executor {
             Some(e) => (e, false),
             None => (Executor::new(self.config.unwrap_or_default())?, true),
         };
+        // A shared executor's monitor is not this ensemble's to tell about a cluster.
+        if let (Some(c), true) = (&cluster, owns) {
+            let c = c.clone();
+            executor
+                .monitor()
+                .set_cluster(Some(ClusterProbe(Arc::new(move || c.info()))));
+        }
         let dashboard = match &self.dashboard {
             Some(addr) => {
                 let d = Dashboard::start(addr, executor.monitor().clone())?;
@@ -108,14 +165,12 @@ impl EnsembleBuilder {
             dashboard,
             executor,
             owns_executor: owns,
-            registry: Arc::new(
-                self.registry
-                    .unwrap_or_else(FunctionRegistry::with_builtins),
-            ),
+            registry,
             source: None,
             objects: OnceLock::new(),
             object_file: None,
             bad_values: self.bad_values,
+            cluster,
         })
     }
 }
@@ -141,6 +196,8 @@ pub struct Ensemble {
     bad_values: BadValues,
     /// Serves the executor's monitor while the ensemble lives.
     dashboard: Option<Dashboard>,
+    /// Where computes run, when not on `executor`.
+    cluster: Option<Arc<dyn ClusterBackend>>,
 }
 
 impl fmt::Debug for Ensemble {
@@ -175,6 +232,7 @@ impl Ensemble {
             object_file: None,
             bad_values: BadValues::default(),
             dashboard: None,
+            cluster: None,
         }
     }
 
@@ -189,9 +247,20 @@ impl Ensemble {
         self.dashboard.as_ref().map(Dashboard::url)
     }
 
-    /// Workers, threads, memory limit, status and tasks run so far.
+    /// Workers, threads, memory limit, status and tasks run so far; for an ensemble on a
+    /// cluster also the scheduler and its executors (slots, status), asked now.
     pub fn executor_info(&self) -> ExecutorInfo {
-        self.executor.info()
+        let mut info = self.executor.info();
+        if !self.owns_executor {
+            // An owned executor's monitor asks the cluster itself (once).
+            info.cluster = self.cluster.as_ref().map(|c| c.info());
+        }
+        info
+    }
+
+    /// The cluster computes run on, if the ensemble was built with one.
+    pub fn cluster(&self) -> Option<&Arc<dyn ClusterBackend>> {
+        self.cluster.as_ref()
     }
 
     /// The function registry (names usable in `batch_named`).
@@ -389,7 +458,8 @@ impl Ensemble {
             source.id_key,
             source.bad_values,
         )
-        .with_objects(self.object_file.clone()))
+        .with_objects(self.object_file.clone())
+        .with_cluster(self.cluster.clone()))
     }
 
     /// Applies `function` to every whole lightcurve of the source table

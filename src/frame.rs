@@ -3,6 +3,7 @@
 
 use crate::analysis::structure_function::{self, SfOptions, StructureFunction};
 use crate::analysis::{FunctionRegistry, LightcurveFunction, ObjectColumns};
+use crate::cluster::ClusterBackend;
 use crate::error::{Error, Result};
 use crate::executor::{Cancellation, ComputeHandle, ComputePlan, Executor};
 use crate::explain;
@@ -70,6 +71,8 @@ pub struct Frame {
     bad_values: BadValues,
     cancel: Cancellation,
     objects: Option<Arc<ObjectTable>>,
+    /// Where computes run, when not on `executor`.
+    cluster: Option<Arc<dyn ClusterBackend>>,
 }
 
 impl std::fmt::Debug for Frame {
@@ -100,7 +103,30 @@ impl Frame {
             bad_values,
             cancel: Cancellation::new(),
             objects: None,
+            cluster: None,
         }
+    }
+
+    /// The same frame, computed on `cluster` when it is `Some`.
+    pub(crate) fn with_cluster(mut self, cluster: Option<Arc<dyn ClusterBackend>>) -> Frame {
+        self.cluster = cluster;
+        self
+    }
+
+    /// The cluster this frame's computes run on, if its ensemble has one.
+    pub fn cluster(&self) -> Option<&Arc<dyn ClusterBackend>> {
+        self.cluster.as_ref()
+    }
+
+    /// The cancellation this frame's computes obey (a cluster backend polls it too).
+    pub fn cancellation(&self) -> &Cancellation {
+        &self.cancel
+    }
+
+    /// The same plan computed on this process's executor, even when the ensemble runs on
+    /// a cluster (to compare, or to run what cannot ship).
+    pub fn local(&self) -> Frame {
+        self.clone().with_cluster(None)
     }
 
     /// The same frame with an object table file joined for object filters.
@@ -661,7 +687,19 @@ impl Frame {
         let written = self.collected()?;
         let optimized = optimizer.optimize(&written)?;
         let physical = PhysicalPlan::from_logical(&optimized.plan)?;
-        explain::explain_text(&written, &optimized, &physical)
+        match &self.cluster {
+            None => explain::explain_text(&written, &optimized, &physical),
+            Some(c) => explain::explain_text_for_cluster(
+                &written,
+                &optimized,
+                &physical,
+                &explain::ClusterExplain {
+                    address: c.address(),
+                    registry: &self.registry,
+                    stages: c.stages(self).map_err(|e| e.to_string()),
+                },
+            ),
+        }
     }
 
     /// The optimized plan as Graphviz DOT.
@@ -710,8 +748,42 @@ impl Frame {
     /// Under a memory limit, a result larger than the limit fails with
     /// [`Error::MemoryLimit`]; [`Frame::compute_stream`] and [`Frame::write_parquet`] handle
     /// results of any size.
+    ///
+    /// On a cluster ([`Frame::cluster`]) the metrics hold the rows out and the wall time;
+    /// the per-task counters stay with the cluster.
     pub fn compute_with_metrics(&self) -> Result<(RecordBatch, RunMetrics)> {
+        if let Some(cluster) = &self.cluster {
+            return self.compute_on(cluster);
+        }
         let (batch, metrics, _) = self.run_analyzed()?;
+        Ok((batch, metrics))
+    }
+
+    /// Runs the plan on `cluster`, reporting the compute to the executor's monitor (so the
+    /// dashboard shows it) with its explain text.
+    fn compute_on(&self, cluster: &Arc<dyn ClusterBackend>) -> Result<(RecordBatch, RunMetrics)> {
+        let (optimized, physical) = self.physical()?;
+        let compute = self.begin_compute(&optimized, &physical)?;
+        let start = std::time::Instant::now();
+        let run = cluster.compute(self);
+        match &run {
+            Ok(b) => compute.finish_ok(
+                Some(format!(
+                    "ran on the cluster {}: {} rows in {:.3} s",
+                    cluster.address(),
+                    b.num_rows(),
+                    start.elapsed().as_secs_f64()
+                )),
+                None,
+            ),
+            Err(e) => compute.finish_err(&e.to_string()),
+        }
+        let batch = run?;
+        let metrics = RunMetrics {
+            rows_out: batch.num_rows() as u64,
+            wall: start.elapsed(),
+            ..RunMetrics::default()
+        };
         Ok((batch, metrics))
     }
 
@@ -733,7 +805,18 @@ impl Frame {
 
     /// [`Frame::explain_analyze`] as a structure; [`explain::AnalyzeReport::to_json`] gives
     /// the JSON form (schema [`explain::ANALYZE_SCHEMA_VERSION`]).
+    ///
+    /// Per-node figures come from this process's run loop, so a frame on a cluster is
+    /// refused; `frame.local().explain_analyze()` analyses a local run of the same plan.
     pub fn explain_analyze_report(&self) -> Result<explain::AnalyzeReport> {
+        if let Some(c) = &self.cluster {
+            return Err(Error::InvalidArgument(format!(
+                "explain_analyze reads per-task metrics of this process's run loop; this \
+                 frame runs on the cluster {}: use frame.local().explain_analyze() to \
+                 analyse a local run of the same plan, or explain() for the cluster's stages",
+                c.address()
+            )));
+        }
         Ok(self.run_analyzed()?.2)
     }
 
@@ -803,7 +886,15 @@ impl Frame {
     /// assert_eq!(rows, 15);
     /// # Ok::<(), lsstseries::Error>(())
     /// ```
+    ///
+    /// On a cluster the result is gathered whole first (a cluster's result is per object,
+    /// not per observation), then handed out in chunks.
     pub fn compute_stream(&self) -> Result<ResultStream> {
+        if let Some(cluster) = &self.cluster {
+            let (batch, mut metrics) = self.compute_on(cluster)?;
+            metrics.rows_out = 0; // counts rows as the stream hands them out
+            return Ok(ResultStream::from_batch(batch, metrics));
+        }
         let (optimized, physical) = self.physical()?;
         let compute = self.begin_compute(&optimized, &physical)?;
         let run = physical.execute_stream_monitored(&self.executor, &self.cancel, Some(&compute));

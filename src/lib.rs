@@ -23,6 +23,7 @@
 #![warn(unnameable_types, missing_docs)]
 
 pub mod analysis;
+pub mod cluster;
 pub mod dashboard;
 mod ensemble;
 pub mod error;
@@ -40,10 +41,11 @@ pub mod rng;
 pub use analysis::{
     closure_function, closure_function_with_columns, FunctionRegistry, LightcurveFunction,
 };
+pub use cluster::ClusterBackend;
 pub use ensemble::{ColumnInfo, Ensemble, EnsembleBuilder, EnsembleInfo, TableInfo};
 pub use error::{Error, Result};
 pub use executor::{
-    Cancellation, Executor, ExecutorConfig, ExecutorInfo, ExecutorStatus, MemoryPool,
+    Cancellation, ClusterInfo, Executor, ExecutorConfig, ExecutorInfo, ExecutorStatus, MemoryPool,
 };
 pub use frame::{DropNa, Frame, ZeroPoint, PART_ROWS};
 pub use io::{BadValueCounts, BadValues, ColumnMap, Partitioning, Role};

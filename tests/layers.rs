@@ -16,7 +16,7 @@ fn layer_of(module: &str) -> Option<(usize, &'static str)> {
         "physical" => (6, "physical"),
         "explain" => (7, "explain"),
         "dashboard" => (8, "dashboard"),
-        "frame" | "ensemble" | "prelude" => (9, "user API"),
+        "frame" | "ensemble" | "cluster" | "prelude" => (9, "user API"),
         _ => return None,
     })
 }

@@ -38,6 +38,9 @@ impl SourceArgs {
         if let Some(addr) = &self.dashboard {
             builder = builder.dashboard(addr.as_str());
         }
+        if let Some(addr) = &self.cluster {
+            builder = builder.cluster(addr.as_str());
+        }
         let mut ens = builder.build()?;
         if let Some(url) = ens.dashboard_url() {
             eprintln!("dashboard: {url}");
@@ -315,7 +318,11 @@ fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
         }
         Command::Info { paths, source } => {
             let ens = source.open(&paths)?;
-            print_out(ens.info()?.to_string())?;
+            let mut text = ens.info()?.to_string();
+            if let Some(cluster) = ens.executor_info().cluster {
+                text.push_str(&format!("{cluster}\n"));
+            }
+            print_out(text)?;
         }
         Command::Explain {
             function,
@@ -385,6 +392,15 @@ fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
             out.write(&mut result)?;
             let metrics = result.metrics();
             let secs = t0.elapsed().as_secs_f64();
+            if let Some(c) = ens.cluster() {
+                note!(
+                    "{function}: {} result rows out, on the cluster {}, {secs:.3} s -> {}",
+                    metrics.rows_out,
+                    c.address(),
+                    out.out.display()
+                );
+                return Ok(());
+            }
             note!(
                 "{function}: {} rows in, {} result rows out, {} stage(s), {} tasks, {:.3} s ({:.0} rows/s) -> {}",
                 metrics.rows_in,
@@ -545,11 +561,65 @@ fn tune_allocator() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn tune_allocator() {}
 
+/// The program that runs `--cluster` commands: `lsstseries-ballista` beside this one,
+/// which is this same command line with the Ballista backend linked in.
+const CLUSTER_PROGRAM: &str = "lsstseries-ballista";
+
+/// Hands the whole command line to [`CLUSTER_PROGRAM`] (replacing this process), since
+/// this program links no cluster backend; returns only on failure.
+fn run_on_cluster_program(address: &str) -> ExitCode {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join(CLUSTER_PROGRAM)));
+    let Some(program) = beside.filter(|p| p.is_file()) else {
+        note!(
+            "error: --cluster {address}: this program has no cluster backend, and \
+             {CLUSTER_PROGRAM} is not beside it; build it (cargo build --release -p \
+             lsstseries-ballista) and keep it in the same directory as lsstseries"
+        );
+        return ExitCode::FAILURE;
+    };
+    let mut cmd = std::process::Command::new(&program);
+    cmd.args(std::env::args_os().skip(1));
+    #[cfg(unix)]
+    let err = std::os::unix::process::CommandExt::exec(&mut cmd);
+    #[cfg(not(unix))]
+    let err = match cmd.status() {
+        Ok(status) => return ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8),
+        Err(e) => e,
+    };
+    note!(
+        "error: --cluster {address}: cannot start {}: {err}",
+        program.display()
+    );
+    ExitCode::FAILURE
+}
+
+// The lsstseries-ballista program includes this file as a module and calls `run_cli`.
+#[allow(dead_code)]
 fn main() -> ExitCode {
+    run_cli(true)
+}
+
+/// The command line; a `--cluster` command whose backend this program lacks is handed to
+/// the cluster program when `hand_over` is set (else it fails, naming what is missing).
+pub(crate) fn run_cli(hand_over: bool) -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return report_parse_error(e),
     };
+    if let Some((address, ships)) = cli.command.as_ref().and_then(Command::cluster) {
+        if !ships {
+            note!(
+                "error: --cluster {address}: this command reads the partitions it needs in \
+                 this process; run it without --cluster"
+            );
+            return ExitCode::FAILURE;
+        }
+        if hand_over && !lsstseries::cluster::cluster_scheme_registered(address) {
+            return run_on_cluster_program(address);
+        }
+    }
     // The tuning keeps freed memory in the process for reuse (faster); under a memory limit
     // glibc's defaults give it back, so the process's footprint follows the limit.
     if cli

@@ -1,6 +1,7 @@
 //! What `executor_info()` reports.
 
 use crate::format::human_bytes;
+use serde::Serialize;
 use std::fmt;
 
 /// Whether an executor accepts work.
@@ -33,6 +34,81 @@ pub struct ExecutorInfo {
     pub steals: u64,
     /// The live dashboard's address, when one serves this executor.
     pub dashboard: Option<String>,
+    /// The cluster computes run on, when the ensemble was built with one
+    /// ([`EnsembleBuilder::cluster`](crate::EnsembleBuilder::cluster)); the local threads
+    /// above then only plan and gather.
+    pub cluster: Option<ClusterInfo>,
+}
+
+/// A cluster as its scheduler describes it (what `executor_info()` shows for a cluster).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterInfo {
+    /// The engine, e.g. "Apache DataFusion Ballista 55.0.0".
+    pub engine: String,
+    /// The scheduler's address as given, e.g. `df://127.0.0.1:50050`.
+    pub scheduler: String,
+    /// Why the scheduler did not answer, when it did not.
+    pub unreachable: Option<String>,
+    /// Executors registered with the scheduler (empty when it did not answer).
+    pub executors: Vec<ClusterExecutor>,
+}
+
+/// One executor of a cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterExecutor {
+    /// The scheduler's name for it.
+    pub id: String,
+    /// `HOST:PORT` where it serves shuffle data.
+    pub address: String,
+    /// Tasks it runs at once.
+    pub slots: usize,
+    /// As its last heartbeat says: "active", "terminating", "dead" or "unknown".
+    pub status: String,
+    /// Seconds since its last heartbeat, when the scheduler has one.
+    pub heartbeat_age_s: Option<u64>,
+}
+
+impl ClusterInfo {
+    /// Task slots over the executors that are active.
+    pub fn active_slots(&self) -> usize {
+        self.executors
+            .iter()
+            .filter(|e| e.status == "active")
+            .map(|e| e.slots)
+            .sum()
+    }
+}
+
+impl fmt::Display for ClusterInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Cluster ({})", self.engine)?;
+        writeln!(f, "  scheduler:          {}", self.scheduler)?;
+        match &self.unreachable {
+            None => write!(
+                f,
+                "  executors:          {} ({} active slots)",
+                self.executors.len(),
+                self.active_slots()
+            )?,
+            Some(why) => write!(f, "  status:             not answering: {why}")?,
+        }
+        for e in &self.executors {
+            let age = e
+                .heartbeat_age_s
+                .map(|s| format!(", heartbeat {s} s ago"))
+                .unwrap_or_default();
+            write!(
+                f,
+                "\n    {} at {}: {} slot{}, {}{age}",
+                e.id,
+                e.address,
+                e.slots,
+                if e.slots == 1 { "" } else { "s" },
+                e.status
+            )?;
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for ExecutorInfo {
@@ -64,6 +140,9 @@ impl fmt::Display for ExecutorInfo {
         )?;
         if let Some(d) = &self.dashboard {
             write!(f, "\n  dashboard:          {d}")?;
+        }
+        if let Some(c) = &self.cluster {
+            write!(f, "\n{c}")?;
         }
         Ok(())
     }

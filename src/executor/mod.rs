@@ -11,11 +11,11 @@ mod memory;
 pub mod monitor;
 
 pub use cancel::Cancellation;
-pub use info::{ExecutorInfo, ExecutorStatus};
+pub use info::{ClusterExecutor, ClusterInfo, ExecutorInfo, ExecutorStatus};
 pub use memory::{MemoryPool, TaskReservation};
 pub use monitor::{
-    ComputeHandle, ComputePlan, ComputeSnapshot, ComputeStatus, Monitor, MonitorEvent, RunningTask,
-    StageProgress, StatusSnapshot, TaskSpan, TaskToken, ThreadActivity,
+    ClusterProbe, ComputeHandle, ComputePlan, ComputeSnapshot, ComputeStatus, Monitor,
+    MonitorEvent, RunningTask, StageProgress, StatusSnapshot, TaskSpan, TaskToken, ThreadActivity,
 };
 
 use crate::error::{Error, Result};
@@ -231,6 +231,7 @@ impl Executor {
             tasks_run: self.shared.tasks_run.load(Ordering::Relaxed),
             steals: self.shared.steals.load(Ordering::Relaxed),
             dashboard: self.monitor.dashboard(),
+            cluster: self.monitor.cluster(),
         }
     }
 

@@ -7,6 +7,7 @@
 //! ([`Monitor::status`], [`Monitor::computes`]) or [`Monitor::subscribe`] to events; a reader
 //! that falls behind loses events, never slows a task.
 
+use super::info::ClusterInfo;
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -199,6 +200,8 @@ pub struct StatusSnapshot {
     pub computes_finished: u64,
     /// The dashboard's address, when one serves this executor.
     pub dashboard: Option<String>,
+    /// The cluster computes run on, when there is one.
+    pub cluster: Option<ClusterInfo>,
 }
 
 #[derive(Debug)]
@@ -335,6 +338,18 @@ pub struct Monitor {
     subscribers: Mutex<Vec<crossbeam_channel::Sender<MonitorEvent>>>,
     has_subscribers: std::sync::atomic::AtomicBool,
     dashboard: Mutex<Option<String>>,
+    cluster: Mutex<Option<ClusterProbe>>,
+}
+
+/// Asks a cluster's scheduler for its executors (installed by an ensemble built with a
+/// cluster, so `executor_info()` and the dashboard can show them).
+#[derive(Clone)]
+pub struct ClusterProbe(pub Arc<dyn Fn() -> ClusterInfo + Send + Sync>);
+
+impl std::fmt::Debug for ClusterProbe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClusterProbe")
+    }
 }
 
 impl Monitor {
@@ -352,6 +367,7 @@ impl Monitor {
             subscribers: Mutex::new(Vec::new()),
             has_subscribers: std::sync::atomic::AtomicBool::new(false),
             dashboard: Mutex::new(None),
+            cluster: Mutex::new(None),
         }
     }
 
@@ -428,6 +444,8 @@ impl Monitor {
 
     /// The pool, its threads' tasks and the running computes.
     pub fn status(&self) -> StatusSnapshot {
+        // Asked before any lock is taken: the probe may wait on the network.
+        let cluster = self.cluster();
         let threads = self
             .threads
             .iter()
@@ -454,6 +472,7 @@ impl Monitor {
             running: registry.running.iter().map(|c| c.snapshot()).collect(),
             computes_finished: registry.finished,
             dashboard: self.dashboard(),
+            cluster,
         }
     }
 
@@ -512,6 +531,17 @@ impl Monitor {
     /// The dashboard's address, if one serves this monitor.
     pub fn dashboard(&self) -> Option<String> {
         lock(&self.dashboard).clone()
+    }
+
+    /// Records how to ask the cluster this monitor's computes run on for its state.
+    pub fn set_cluster(&self, probe: Option<ClusterProbe>) {
+        *lock(&self.cluster) = probe;
+    }
+
+    /// The cluster's state, asked now, when computes run on one.
+    pub fn cluster(&self) -> Option<ClusterInfo> {
+        let probe = lock(&self.cluster).clone()?;
+        Some((probe.0)())
     }
 }
 

@@ -8,6 +8,7 @@ pub use analyze::{
     ANALYZE_SCHEMA_VERSION, VARYING_KEYS,
 };
 
+use crate::analysis::FunctionRegistry;
 use crate::error::Result;
 use crate::format::thousands;
 use crate::io::ParquetSource;
@@ -125,11 +126,35 @@ fn node_line(plan: &LogicalPlan, ix: NodeIndex) -> Result<String> {
 }
 
 fn tree(plan: &LogicalPlan, out: &mut String) -> Result<()> {
+    tree_marked(plan, out, &|_| None)
+}
+
+/// [`tree`] with `mark`'s note, when it has one for a node, after the node's line.
+fn tree_marked(
+    plan: &LogicalPlan,
+    out: &mut String,
+    mark: &dyn Fn(&PlanNode) -> Option<String>,
+) -> Result<()> {
     let chain = plan.chain();
     for (depth, ix) in chain.iter().rev().enumerate() {
-        writeln!(out, "{}{}", "  ".repeat(depth), node_line(plan, *ix)?).ok();
+        let note = mark(plan.node(*ix))
+            .map(|m| format!("  [{m}]"))
+            .unwrap_or_default();
+        writeln!(out, "{}{}{note}", "  ".repeat(depth), node_line(plan, *ix)?).ok();
     }
     Ok(())
+}
+
+/// What `explain()` adds for a frame that runs on a cluster.
+#[derive(Debug)]
+pub struct ClusterExplain<'a> {
+    /// The scheduler's address, e.g. `df://127.0.0.1:50050`.
+    pub address: &'a str,
+    /// The registry executors rebuild functions from (by name).
+    pub registry: &'a FunctionRegistry,
+    /// The cluster engine's own stages for this plan as it prints them, or why there are
+    /// none.
+    pub stages: std::result::Result<String, String>,
 }
 
 /// The three views as text.
@@ -137,6 +162,27 @@ pub fn explain_text(
     written: &LogicalPlan,
     optimized: &OptimizedPlan,
     physical: &PhysicalPlan,
+) -> Result<String> {
+    explain_text_on(written, optimized, physical, None)
+}
+
+/// [`explain_text`] for a frame that runs on a cluster: nodes that cannot be shipped are
+/// marked `[local only: why]` in the optimized plan, and a last section names the
+/// scheduler, says whether the plan ships, and shows the cluster engine's stages.
+pub fn explain_text_for_cluster(
+    written: &LogicalPlan,
+    optimized: &OptimizedPlan,
+    physical: &PhysicalPlan,
+    cluster: &ClusterExplain<'_>,
+) -> Result<String> {
+    explain_text_on(written, optimized, physical, Some(cluster))
+}
+
+fn explain_text_on(
+    written: &LogicalPlan,
+    optimized: &OptimizedPlan,
+    physical: &PhysicalPlan,
+    cluster: Option<&ClusterExplain<'_>>,
 ) -> Result<String> {
     let mut out = String::new();
     out.push_str("== Plan as written ==\n");
@@ -157,7 +203,12 @@ pub fn explain_text(
         }
     )
     .ok();
-    tree(&optimized.plan, &mut out)?;
+    let local_only = |n: &PlanNode| {
+        let c = cluster?;
+        n.local_only_reason(c.registry)
+            .map(|why| format!("local only: {why}"))
+    };
+    tree_marked(&optimized.plan, &mut out, &local_only)?;
     out.push_str("== Why ==\n");
     for r in &optimized.reports {
         for n in &r.notes {
@@ -196,7 +247,40 @@ pub fn explain_text(
             writeln!(out, "  {w}").ok();
         }
     }
+    if let Some(c) = cluster {
+        cluster_section(&optimized.plan, c, &mut out);
+    }
     Ok(out)
+}
+
+fn cluster_section(plan: &LogicalPlan, c: &ClusterExplain<'_>, out: &mut String) {
+    writeln!(out, "== Cluster ==  {}", c.address).ok();
+    let local = plan
+        .chain()
+        .into_iter()
+        .filter(|ix| plan.node(*ix).local_only_reason(c.registry).is_some())
+        .count();
+    if local == 0 {
+        out.push_str("  ships: every node, by name and parameters\n");
+    } else {
+        writeln!(
+            out,
+            "  ships: no; {local} node{} local only (marked above): compute() fails before \
+             submitting",
+            if local == 1 { " is" } else { "s are" }
+        )
+        .ok();
+    }
+    match &c.stages {
+        Ok(text) => {
+            for line in text.lines() {
+                writeln!(out, "  {line}").ok();
+            }
+        }
+        Err(why) => {
+            writeln!(out, "  no cluster stages: {why}").ok();
+        }
+    }
 }
 
 fn dot_escape(s: &str) -> String {

@@ -161,7 +161,7 @@ impl ResultStore {
             next_run: 0,
             map: None,
             metrics: RunMetrics::default(),
-            _ctx: ctx,
+            _ctx: Some(ctx),
         })
     }
 }
@@ -257,7 +257,8 @@ pub struct ResultStream {
     /// Applied to every batch before it is handed out (e.g. restoring UInt64 ids).
     map: Option<BatchMap>,
     metrics: RunMetrics,
-    _ctx: Arc<RunContext>,
+    /// Keeps the run's spill files until the stream is dropped.
+    _ctx: Option<Arc<RunContext>>,
 }
 
 /// A per-batch conversion applied by a [`ResultStream`].
@@ -272,6 +273,28 @@ impl std::fmt::Debug for ResultStream {
 }
 
 impl ResultStream {
+    /// A stream over a result already in memory (e.g. gathered from a cluster), in
+    /// chunks of up to [`CHUNK_ROWS`] rows.
+    pub fn from_batch(batch: RecordBatch, metrics: RunMetrics) -> Self {
+        let cursors = (0..batch.num_rows())
+            .step_by(CHUNK_ROWS)
+            .map(|s| {
+                let chunk = batch.slice(s, CHUNK_ROWS.min(batch.num_rows() - s));
+                Cursor::new(chunk, None)
+            })
+            .collect();
+        ResultStream {
+            schema: batch.schema(),
+            id_column: None,
+            cursors,
+            heap: BinaryHeap::new(),
+            next_run: 0,
+            map: None,
+            metrics,
+            _ctx: None,
+        }
+    }
+
     /// Schema of every batch.
     pub fn schema(&self) -> SchemaRef {
         self.schema.clone()

@@ -12,6 +12,7 @@ mod expr;
 mod node;
 mod properties;
 mod query;
+mod shipping;
 
 pub use expr::{col, lit, ArithOp, CmpOp, Expr, ExprType, Func, Literal, Predicate};
 pub use node::{

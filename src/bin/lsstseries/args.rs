@@ -269,6 +269,11 @@ pub(crate) struct SourceArgs {
     /// one); its address is printed to standard error at start
     #[arg(long, value_name = "ADDR", help_heading = "Partitions and run")]
     pub(crate) dashboard: Option<String>,
+    /// Run the computes on the Apache DataFusion Ballista cluster whose scheduler is at
+    /// ADDR (df://HOST:PORT) instead of local threads; needs the lsstseries-ballista
+    /// program beside this one (the paths must be readable on every executor too)
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) cluster: Option<String>,
 }
 
 /// Which sources and objects batch reads (applied in this order, before the function).
@@ -554,6 +559,21 @@ impl GenerateArgs {
 }
 
 impl Command {
+    /// The --cluster address of the command, with whether the command can run there
+    /// (`head` and `day-gap-offset` read partitions in this process).
+    pub(crate) fn cluster(&self) -> Option<(&str, bool)> {
+        let (source, ships) = match self {
+            Command::Batch { source, .. }
+            | Command::Explain { source, .. }
+            | Command::Info { source, .. }
+            | Command::BinSources { source, .. } => (source, true),
+            Command::Sf2(a) => (&a.source, true),
+            Command::Head { source, .. } | Command::DayGapOffset { source, .. } => (source, false),
+            _ => return None,
+        };
+        source.cluster.as_deref().map(|c| (c, ships))
+    }
+
     /// The --memory-limit of a command that runs a source.
     pub(crate) fn memory_limit(&self) -> Option<usize> {
         match self {
