@@ -178,6 +178,25 @@ pub enum Error {
     #[error("stopped: {0}")]
     Cancelled(String),
 
+    /// A plan node cannot be shipped to a cluster's executors: it holds code (a closure)
+    /// that only this process has, or a function executors cannot find by name.
+    #[error("plan node '{node}' runs only locally: {reason}")]
+    LocalOnly {
+        /// The node, as `explain()` names it.
+        node: String,
+        /// Why, and what to do instead.
+        reason: String,
+    },
+
+    /// A cluster could not be reached, refused the job, lost it, or did not answer in time.
+    #[error("cluster {address}: {message}")]
+    Cluster {
+        /// The scheduler's address.
+        address: String,
+        /// What happened.
+        message: String,
+    },
+
     /// An Arrow kernel failed.
     #[error("arrow error in {context}: {source}")]
     Arrow {

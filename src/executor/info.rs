@@ -62,7 +62,8 @@ pub struct ClusterExecutor {
     pub address: String,
     /// Tasks it runs at once.
     pub slots: usize,
-    /// As its last heartbeat says: "active", "terminating", "dead" or "unknown".
+    /// As the scheduler sees it: "active", "terminating", "dead", "lost" (no recent
+    /// heartbeat) or "unknown".
     pub status: String,
     /// Seconds since its last heartbeat, when the scheduler has one.
     pub heartbeat_age_s: Option<u64>,

@@ -4,13 +4,14 @@
 use crate::codec::LsstCodec;
 use crate::error::{Error, Result};
 use crate::lower::Lowered;
+use crate::server::{start_scheduler, CLUSTER_PATH};
 use arrow::array::RecordBatch;
-use ballista_core::config::BallistaConfig;
+use ballista_core::config::{BallistaConfig, TaskSchedulingPolicy};
 use ballista_core::execution_plans::execute_physical_plan;
 use ballista_core::extension::SessionConfigExt;
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 use ballista_core::serde::BallistaCodec;
-use ballista_core::utils::{default_config_producer, default_session_builder};
+use ballista_core::utils::default_config_producer;
 use ballista_core::{ConfigProducer, RuntimeProducer};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionConfig;
@@ -19,6 +20,8 @@ use datafusion_proto::physical_plan::PhysicalExtensionCodec;
 use datafusion_proto::protobuf::PhysicalPlanNode;
 use futures::TryStreamExt;
 use lsstseries::analysis::FunctionRegistry;
+use lsstseries::executor::{ClusterExecutor, ClusterInfo};
+use lsstseries::Cancellation;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -58,6 +61,18 @@ pub async fn run_on_cluster(
     codec: Arc<LsstCodec>,
     timeout: Duration,
 ) -> Result<RecordBatch> {
+    let cancel = Cancellation::new().timeout(timeout);
+    run_on_cluster_until(lowered, address, codec, &cancel).await
+}
+
+/// [`run_on_cluster`] that stops when `cancel` is cancelled or its deadline passes
+/// (checked every 50 ms), with the cancellation's error.
+pub async fn run_on_cluster_until(
+    lowered: &Lowered,
+    address: &str,
+    codec: Arc<LsstCodec>,
+    cancel: &Cancellation,
+) -> Result<RecordBatch> {
     let url = scheduler_url(address)?;
     // Encode first: a plan that cannot travel fails here, naming its node, before any
     // connection is made.
@@ -83,22 +98,100 @@ pub async fn run_on_cluster(
         let batches: Vec<RecordBatch> = stream.try_collect().await?;
         Ok::<_, datafusion::common::DataFusionError>(batches)
     };
-    let batches = match tokio::time::timeout(timeout, run).await {
-        Ok(Ok(b)) => b,
-        Ok(Err(e)) => {
-            return Err(Error::Cluster {
-                address: address.to_string(),
-                message: e.to_string(),
-            })
+    let stopped = async {
+        while !cancel.is_cancelled() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Err(_) => {
+    };
+    let batches = tokio::select! {
+        r = run => r.map_err(|e| Error::Cluster {
+            address: address.to_string(),
+            message: e.to_string(),
+        })?,
+        () = stopped => {
+            cancel.check()?;
             return Err(Error::Cluster {
                 address: address.to_string(),
-                message: format!("no result within {timeout:?}"),
-            })
+                message: "stopped".into(),
+            });
         }
     };
     lowered.finish(&batches)
+}
+
+/// What the scheduler at `address` says of itself and its executors: our scheduler
+/// answers [`CLUSTER_PATH`]; one that does not answer (or is not ours) gives a
+/// [`ClusterInfo`] saying so. Waits at most `wait`.
+pub fn cluster_info(address: &str, wait: Duration) -> ClusterInfo {
+    let mut info = ClusterInfo {
+        engine: format!(
+            "Apache DataFusion Ballista {}",
+            ballista_core::BALLISTA_VERSION
+        ),
+        scheduler: address.to_string(),
+        unreachable: None,
+        executors: Vec::new(),
+    };
+    match fetch_executors(address, wait) {
+        Ok(v) => {
+            if let Some(engine) = v["engine"].as_str() {
+                info.engine = engine.to_string();
+            }
+            for e in v["executors"].as_array().into_iter().flatten() {
+                info.executors.push(ClusterExecutor {
+                    id: e["id"].as_str().unwrap_or_default().to_string(),
+                    address: e["address"].as_str().unwrap_or_default().to_string(),
+                    slots: e["slots"].as_u64().unwrap_or(0) as usize,
+                    status: e["status"].as_str().unwrap_or("unknown").to_string(),
+                    heartbeat_age_s: e["heartbeat_age_s"].as_u64(),
+                });
+            }
+        }
+        Err(why) => info.unreachable = Some(why),
+    }
+    info
+}
+
+/// `GET` [`CLUSTER_PATH`] over plain HTTP/1.0 (the scheduler's port serves HTTP/1 and
+/// gRPC alike), parsed as JSON.
+fn fetch_executors(
+    address: &str,
+    wait: Duration,
+) -> std::result::Result<serde_json::Value, String> {
+    use std::io::{Read, Write};
+    let url = scheduler_url(address).map_err(|e| e.to_string())?;
+    let host_port = url.trim_start_matches("http://");
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(host_port)
+        .map_err(|e| e.to_string())?
+        .next()
+        .ok_or("the host name resolves to no address")?;
+    let mut stream =
+        std::net::TcpStream::connect_timeout(&addr, wait).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(wait))
+        .map_err(|e| e.to_string())?;
+    stream
+        .set_write_timeout(Some(wait))
+        .map_err(|e| e.to_string())?;
+    write!(
+        stream,
+        "GET {CLUSTER_PATH} HTTP/1.0\r\nHost: {host_port}\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    stream
+        .take(1 << 20)
+        .read_to_string(&mut text)
+        .map_err(|e| e.to_string())?;
+    let (head, body) = text.split_once("\r\n\r\n").ok_or("no HTTP answer")?;
+    let status = head.lines().next().unwrap_or_default();
+    if !status.contains(" 200") {
+        return Err(format!(
+            "the scheduler answered '{status}' for {CLUSTER_PATH}: not an lsstseries-ballista \
+             scheduler?"
+        ));
+    }
+    serde_json::from_str(body).map_err(|e| format!("unreadable executor list: {e}"))
 }
 
 /// Connects to the scheduler at `url`, retrying for up to `wait`.
@@ -130,22 +223,15 @@ pub async fn start_standalone(
     executors: usize,
     slots: usize,
 ) -> Result<String> {
-    let codec = Arc::new(LsstCodec::new(registry));
+    let codec = Arc::new(LsstCodec::new(registry.clone()));
     let config_codec = codec.clone();
     let config_producer: ConfigProducer = Arc::new(move || {
         default_config_producer().with_ballista_physical_extension_codec(config_codec.clone())
     });
-    let addr = ballista_scheduler::standalone::new_standalone_scheduler_with_builder(
-        Arc::new(default_session_builder),
-        config_producer.clone(),
-        ballista_codec(codec.clone()),
-    )
-    .await
-    .map_err(|e| Error::Cluster {
-        address: "localhost:0".into(),
-        message: format!("starting the scheduler: {e}"),
-    })?;
-    let url = format!("http://localhost:{}", addr.port());
+    // In-process executors poll for work.
+    let (addr, _server) =
+        start_scheduler("127.0.0.1", 0, registry, TaskSchedulingPolicy::PullStaged).await?;
+    let url = format!("http://127.0.0.1:{}", addr.port());
     for _ in 0..executors.max(1) {
         let scheduler = connect_scheduler(&url, Duration::from_secs(10)).await?;
         let runtime = Arc::new(
@@ -169,5 +255,5 @@ pub async fn start_standalone(
             message: format!("starting an executor: {e}"),
         })?;
     }
-    Ok(format!("df://localhost:{}", addr.port()))
+    Ok(format!("df://127.0.0.1:{}", addr.port()))
 }

@@ -6,9 +6,14 @@
 //!   as a local run.
 //! - [`codec`]: the `PhysicalExtensionCodec` that ships our nodes to executors.
 //! - [`cluster`]: submitting a plan to a scheduler; an in-process cluster.
+//! - [`backend`]: the core's cluster hook for `df://` addresses ([`install`]), so
+//!   `Ensemble::builder().cluster("df://HOST:PORT")` runs computes on Ballista.
+//! - [`server`]: our scheduler and executor programs.
+//! - [`udaf`]: named lightcurve functions as DataFusion aggregate functions.
 
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod cluster;
 pub mod codec;
 pub mod error;
@@ -18,7 +23,10 @@ pub mod server;
 pub mod udaf;
 pub mod wire;
 
-pub use cluster::{run_on_cluster, scheduler_url, start_standalone};
+pub use backend::{install, BallistaBackend};
+pub use cluster::{
+    cluster_info, run_on_cluster, run_on_cluster_until, scheduler_url, start_standalone,
+};
 pub use codec::LsstCodec;
 pub use error::{Error, Result};
 pub use lower::{lower, lower_frame, Lowered};

@@ -1,31 +1,28 @@
-//! `lsstseries-ballista`: our Ballista scheduler and executor programs, and a client that
-//! runs `batch` on a cluster.
+//! `lsstseries-ballista`: our Ballista scheduler and executor programs, and the whole
+//! `lsstseries` command line with the Ballista backend linked in, so
+//! `lsstseries-ballista batch ... --cluster df://HOST:PORT` runs on a cluster (the core's
+//! `lsstseries` hands `--cluster` commands to this program when it sits beside it).
 
-use clap::{Parser, Subcommand, ValueEnum};
+// The core's command line, compiled here with `df://` registered: one source, two programs.
+#[path = "../../../src/bin/lsstseries.rs"]
+mod core_cli;
+
+use clap::{Parser, Subcommand};
 use lsstseries::analysis::FunctionRegistry;
-use lsstseries::io::{write_csv, write_parquet};
-use lsstseries::{ColumnMap, Ensemble, Partitioning};
 use lsstseries_ballista::server::{run_executor, run_scheduler, ExecutorOptions};
-use lsstseries_ballista::{lower_frame, run_on_cluster, LsstCodec};
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
 
 #[derive(Parser)]
-#[command(version, about = "lsstseries on an Apache DataFusion Ballista cluster")]
+#[command(
+    version,
+    about = "lsstseries on an Apache DataFusion Ballista cluster: `scheduler` and `executor` \
+             programs; every other command is lsstseries's own (see `lsstseries-ballista --help` \
+             without a subcommand for them)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Preset {
-    /// id, mjd, flux, flux_err, band
-    Generated,
-    /// ps1_objid, midPointTai, psFlux, psFluxErr, filterName
-    Tape,
 }
 
 #[derive(Subcommand)]
@@ -63,29 +60,6 @@ enum Command {
         #[arg(long)]
         work_dir: Option<String>,
     },
-    /// Apply a registered per-lightcurve function to every object and write the result.
-    Batch {
-        /// Function name (see `lsstseries functions`).
-        function: String,
-        /// Parquet files, directories or glob patterns.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        /// Scheduler address, df://HOST:PORT (without it: run locally).
-        #[arg(long)]
-        cluster: Option<String>,
-        /// Output file, .parquet or .csv.
-        #[arg(long)]
-        out: PathBuf,
-        /// Column mapping.
-        #[arg(long, value_enum, default_value_t = Preset::Generated)]
-        columns: Preset,
-        /// Re-cut into N partitions (default: one per row group).
-        #[arg(long)]
-        partitions: Option<usize>,
-        /// Give up after this many seconds.
-        #[arg(long, default_value_t = 600)]
-        timeout: u64,
-    },
 }
 
 fn listening(kind: &'static str) -> impl FnOnce(std::net::SocketAddr) {
@@ -122,46 +96,19 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             };
             run_executor(opts, registry, listening("executor")).await?
         }
-        Command::Batch {
-            function,
-            paths,
-            cluster,
-            out,
-            columns,
-            partitions,
-            timeout,
-        } => {
-            let columns = match columns {
-                Preset::Generated => ColumnMap::generated(),
-                Preset::Tape => ColumnMap::tape(),
-            };
-            let partitioning = partitions.map_or(Partitioning::RowGroups, Partitioning::Count);
-            let mut ens = Ensemble::builder().registry(registry.clone()).build()?;
-            ens.from_parquet(
-                lsstseries::io::SourcePaths::new(&paths),
-                columns,
-                partitioning,
-            )?;
-            let frame = ens.source()?.batch_named(&function)?;
-            let result = match cluster {
-                Some(address) => {
-                    let lowered = lower_frame(&frame)?;
-                    let codec = Arc::new(LsstCodec::new(registry));
-                    run_on_cluster(&lowered, &address, codec, Duration::from_secs(timeout)).await?
-                }
-                None => frame.compute()?,
-            };
-            match out.extension().and_then(|e| e.to_str()) {
-                Some("csv") => write_csv(&out, &result)?,
-                _ => write_parquet(&out, &result)?,
-            }
-            eprintln!("{} rows written to {}", result.num_rows(), out.display());
-        }
     }
     Ok(())
 }
 
 fn main() -> ExitCode {
+    // Our own subcommands; anything else is the core's command line.
+    let own = std::env::args()
+        .nth(1)
+        .is_some_and(|a| a == "scheduler" || a == "executor");
+    if !own {
+        lsstseries_ballista::install();
+        return core_cli::run_cli(false);
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -3,14 +3,18 @@
 
 use crate::codec::LsstCodec;
 use crate::error::{Error, Result};
+use ballista_core::config::TaskSchedulingPolicy;
 use ballista_core::extension::SessionConfigExt;
+use ballista_core::serde::protobuf::executor_status::Status;
+use ballista_core::serde::protobuf::scheduler_grpc_server::SchedulerGrpcServer;
 use ballista_core::utils::default_config_producer;
 use ballista_core::ConfigProducer;
 use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
-use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::cluster::{BallistaCluster, ClusterState};
 use ballista_scheduler::config::SchedulerConfig;
-use ballista_scheduler::scheduler_process::start_server;
+use ballista_scheduler::scheduler_process::create_scheduler;
 use datafusion_proto::logical_plan::DefaultLogicalExtensionCodec;
+use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use lsstseries::analysis::FunctionRegistry;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
@@ -61,6 +65,119 @@ fn config_producer(codec: Arc<LsstCodec>) -> ConfigProducer {
     })
 }
 
+/// The path where our scheduler answers with its executors as JSON (`executor_info()`
+/// reads it); Ballista's own gRPC service shares the port.
+pub const CLUSTER_PATH: &str = "/lsstseries/cluster";
+
+/// Starts a scheduler listening on `host:port` (0: a free port), with our codec resolving
+/// functions in `registry`, handing tasks out as `policy` says (executors must use the
+/// same: Ballista's executor programs default to push, in-process executors poll);
+/// returns the address it listens on and the task serving it. Besides Ballista's gRPC
+/// service it answers `GET` [`CLUSTER_PATH`] with its executors.
+pub async fn start_scheduler(
+    host: &str,
+    port: u16,
+    registry: FunctionRegistry,
+    policy: TaskSchedulingPolicy,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<Result<()>>)> {
+    let listener = tokio::net::TcpListener::bind((host, port))
+        .await
+        .map_err(|e| cluster_err(&format!("{host}:{port}"), e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| cluster_err(&format!("{host}:{port}"), e))?;
+    let codec = Arc::new(LsstCodec::new(registry));
+    let config = SchedulerConfig {
+        bind_host: host.to_string(),
+        bind_port: addr.port(),
+        external_host: host.to_string(),
+        override_physical_codec: Some(codec.clone()),
+        override_logical_codec: Some(Arc::new(DefaultLogicalExtensionCodec {})),
+        override_config_producer: Some(config_producer(codec.clone())),
+        scheduling_policy: policy,
+        ..SchedulerConfig::default()
+    };
+    let (decoding, encoding) = (
+        config.grpc_server_max_decoding_message_size as usize,
+        config.grpc_server_max_encoding_message_size as usize,
+    );
+    let liveness = Liveness {
+        timeout_s: config.executor_timeout_seconds,
+        polled: matches!(policy, TaskSchedulingPolicy::PullStaged),
+    };
+    let cluster = BallistaCluster::new_from_config(&config)
+        .await
+        .map_err(|e| cluster_err(&addr.to_string(), e))?;
+    let state = cluster.cluster_state();
+    let scheduler =
+        create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, Arc::new(config))
+            .await
+            .map_err(|e| cluster_err(&addr.to_string(), e))?;
+    let grpc = SchedulerGrpcServer::new(scheduler)
+        .max_decoding_message_size(decoding)
+        .max_encoding_message_size(encoding);
+    let mut routes = tonic::service::RoutesBuilder::default();
+    routes.add_service(grpc);
+    let router = routes.routes().into_axum_router().route(
+        CLUSTER_PATH,
+        axum::routing::get(move || executors_json(state.clone(), liveness)),
+    );
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .map_err(|e| cluster_err(&addr.to_string(), e))
+    });
+    Ok((addr, task))
+}
+
+/// How the scheduler tells a live executor (Ballista's own rule): its last heartbeat is
+/// recent and says active; a polled executor's heartbeat carries no status, and counts as
+/// active when recent.
+#[derive(Debug, Clone, Copy)]
+struct Liveness {
+    timeout_s: u64,
+    polled: bool,
+}
+
+/// The registered executors with their slots, status and heartbeat age, as JSON.
+async fn executors_json(state: Arc<dyn ClusterState>, liveness: Liveness) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut executors = Vec::new();
+    for m in state.registered_executor_metadata().await {
+        let beat = state.get_executor_heartbeat(&m.id);
+        let age = beat.as_ref().map(|b| now.saturating_sub(b.timestamp));
+        let recent = age.is_some_and(|a| a < liveness.timeout_s);
+        let status = match beat
+            .as_ref()
+            .and_then(|b| b.status.as_ref()?.status.as_ref())
+        {
+            Some(Status::Dead(_)) => "dead",
+            Some(Status::Terminating(_)) => "terminating",
+            _ if !recent => "lost",
+            Some(Status::Active(_)) => "active",
+            None if liveness.polled => "active",
+            Some(Status::Unknown(_)) | None => "unknown",
+        };
+        executors.push(serde_json::json!({
+            "id": m.id,
+            "address": format!("{}:{}", m.host, m.port),
+            "slots": m.specification.vcores,
+            "status": status,
+            "heartbeat_age_s": age,
+        }));
+    }
+    serde_json::json!({
+        "engine": format!("Apache DataFusion Ballista {}", ballista_core::BALLISTA_VERSION),
+        "executors": executors,
+    })
+    .to_string()
+}
+
 /// Runs a scheduler on `host:port` (0: a free port) until it fails; `on_listening` is
 /// called with the address once it accepts connections.
 pub async fn run_scheduler(
@@ -69,22 +186,8 @@ pub async fn run_scheduler(
     registry: FunctionRegistry,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<()> {
-    let port = port_or_free(host, port)?;
-    let addr = socket(host, port)?;
-    let codec = Arc::new(LsstCodec::new(registry));
-    let config = SchedulerConfig {
-        bind_host: host.to_string(),
-        bind_port: port,
-        external_host: host.to_string(),
-        override_physical_codec: Some(codec.clone()),
-        override_logical_codec: Some(Arc::new(DefaultLogicalExtensionCodec {})),
-        override_config_producer: Some(config_producer(codec.clone())),
-        ..SchedulerConfig::default()
-    };
-    let cluster = BallistaCluster::new_from_config(&config)
-        .await
-        .map_err(|e| cluster_err(&addr.to_string(), e))?;
-    let server = tokio::spawn(start_server(cluster, addr, Arc::new(config)));
+    let (addr, server) =
+        start_scheduler(host, port, registry, TaskSchedulingPolicy::PushStaged).await?;
     serve(addr, server, on_listening).await
 }
 

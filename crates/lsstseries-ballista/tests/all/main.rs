@@ -3,6 +3,7 @@
 
 mod codec;
 mod common;
+mod ensemble_api;
 mod joins_keys_pages;
 mod lowering;
 mod processes;

@@ -56,13 +56,55 @@ impl Started {
     }
 }
 
+/// The core's `lsstseries` program beside ours, built if it is not there yet (the
+/// hand-over of `--cluster` looks for this program beside itself).
+fn core_program() -> std::path::PathBuf {
+    static BUILT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let dir = Path::new(BIN).parent().unwrap();
+            let core = dir.join("lsstseries");
+            if !core.exists() {
+                let target = dir.parent().unwrap();
+                // Both packages at once, so features unify with this build's and nothing
+                // but the program is built.
+                let status = Command::new(env!("CARGO"))
+                    .args([
+                        "build",
+                        "-p",
+                        "lsstseries",
+                        "-p",
+                        "lsstseries-ballista",
+                        "--bins",
+                    ])
+                    .arg("--target-dir")
+                    .arg(target)
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "building the lsstseries program");
+            }
+            core
+        })
+        .clone()
+}
+
 fn batch_command(function: &str, data: &Path, out: &Path, cluster: Option<&str>) -> Command {
-    let mut cmd = Command::new(BIN);
+    program_batch(Path::new(BIN), function, data, out, cluster)
+}
+
+fn program_batch(
+    program: &Path,
+    function: &str,
+    data: &Path,
+    out: &Path,
+    cluster: Option<&str>,
+) -> Command {
+    let mut cmd = Command::new(program);
     cmd.args(["batch", function])
         .arg(data)
         .arg("--out")
         .arg(out)
-        .args(["--timeout", "120"]);
+        .args(["--timeout", "120s", "--no-progress"]);
     if let Some(c) = cluster {
         cmd.args(["--cluster", c]);
     }
@@ -118,11 +160,28 @@ fn scheduler_and_two_executor_processes_match_local_output() {
     let mut started = Started(Vec::new());
     let port = cluster(&mut started, dir.path());
     let cluster = format!("df://127.0.0.1:{port}");
+    let core = core_program();
     for function in ["stetson_j", "features"] {
         let local = dir.path().join(format!("{function}-local.csv"));
         let remote = dir.path().join(format!("{function}-cluster.csv"));
-        batch(function, &data, &local, None);
-        batch(function, &data, &remote, Some(&cluster));
+        let status = program_batch(&core, function, &data, &local, None)
+            .status()
+            .unwrap();
+        assert!(status.success(), "lsstseries batch {function}: {status}");
+        // `lsstseries batch --cluster` hands the command line to lsstseries-ballista.
+        let run = program_batch(&core, function, &data, &remote, Some(&cluster))
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            run.status.success(),
+            "lsstseries batch {function} --cluster: {said}"
+        );
+        assert!(
+            said.contains(&format!("on the cluster {cluster}")),
+            "{said}"
+        );
         let (a, b) = (
             std::fs::read(&local).unwrap(),
             std::fs::read(&remote).unwrap(),
@@ -136,6 +195,19 @@ fn scheduler_and_two_executor_processes_match_local_output() {
             "{function}: cluster output differs from local output"
         );
     }
+    // The executors as the scheduler lists them, through the command line.
+    let info = Command::new(&core)
+        .arg("info")
+        .arg(&data)
+        .args(["--cluster", &cluster])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(info.status.success(), "{text}");
+    assert!(
+        text.contains("executors:          2 (4 active slots)"),
+        "{text}"
+    );
     drop(started);
 }
 
