@@ -318,3 +318,32 @@ fn the_cli_names_the_missing_cluster_program() {
     ]);
     assert!(e.contains("run it without --cluster"), "{e}");
 }
+
+/// The dashboard's status (what its Cluster panel draws) carries the cluster's executors.
+#[test]
+fn the_dashboard_status_carries_the_cluster() {
+    use std::io::{Read, Write};
+    register();
+    let ens = Ensemble::builder()
+        .n_workers(1)
+        .dashboard("127.0.0.1:0")
+        .cluster("standin://scheduler:1")
+        .build()
+        .unwrap();
+    let url = ens.dashboard_url().unwrap();
+    let host = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let mut stream = std::net::TcpStream::connect(&host).unwrap();
+    write!(stream, "GET /api/status HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let body = text.split_once("\r\n\r\n").unwrap().1;
+    let status: serde_json::Value = serde_json::from_str(body).unwrap();
+    let cluster = &status["cluster"];
+    assert_eq!(cluster["engine"], "stand-in", "{body}");
+    assert_eq!(cluster["scheduler"], "standin://scheduler:1", "{body}");
+    assert_eq!(cluster["executors"][0]["slots"], 3, "{body}");
+    assert_eq!(cluster["executors"][0]["status"], "active", "{body}");
+}

@@ -339,7 +339,12 @@ pub struct Monitor {
     has_subscribers: std::sync::atomic::AtomicBool,
     dashboard: Mutex<Option<String>>,
     cluster: Mutex<Option<ClusterProbe>>,
+    /// The last answer of the probe: pollers (the progress bar, every 120 ms) share it.
+    cluster_seen: Mutex<Option<(Instant, ClusterInfo)>>,
 }
+
+/// How long an answer of the cluster's scheduler is reused.
+const CLUSTER_FRESH: Duration = Duration::from_secs(1);
 
 /// Asks a cluster's scheduler for its executors (installed by an ensemble built with a
 /// cluster, so `executor_info()` and the dashboard can show them).
@@ -368,6 +373,7 @@ impl Monitor {
             has_subscribers: std::sync::atomic::AtomicBool::new(false),
             dashboard: Mutex::new(None),
             cluster: Mutex::new(None),
+            cluster_seen: Mutex::new(None),
         }
     }
 
@@ -536,12 +542,20 @@ impl Monitor {
     /// Records how to ask the cluster this monitor's computes run on for its state.
     pub fn set_cluster(&self, probe: Option<ClusterProbe>) {
         *lock(&self.cluster) = probe;
+        *lock(&self.cluster_seen) = None;
     }
 
-    /// The cluster's state, asked now, when computes run on one.
+    /// The cluster's state when computes run on one, asked at most once a second.
     pub fn cluster(&self) -> Option<ClusterInfo> {
         let probe = lock(&self.cluster).clone()?;
-        Some((probe.0)())
+        if let Some((at, info)) = lock(&self.cluster_seen).as_ref() {
+            if at.elapsed() < CLUSTER_FRESH {
+                return Some(info.clone());
+            }
+        }
+        let info = (probe.0)();
+        *lock(&self.cluster_seen) = Some((Instant::now(), info.clone()));
+        Some(info)
     }
 }
 

@@ -42,6 +42,32 @@ fn start(started: &mut Started, bin: &Path, args: &[String]) -> Option<u16> {
     line.trim().rsplit(':').next()?.parse().ok()
 }
 
+/// Job directories (`WORK/JOB`) in the executors' work directories.
+fn jobs(work: &[PathBuf]) -> std::collections::BTreeSet<PathBuf> {
+    work.iter()
+        .filter_map(|w| std::fs::read_dir(w).ok())
+        .flat_map(|d| d.flatten().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect()
+}
+
+/// Bytes the jobs not in `before` wrote, per stage id (`WORK/JOB/STAGE/...`): Ballista
+/// keeps a finished job's files for minutes, so they are all still there.
+fn bytes_by_stage(
+    work: &[PathBuf],
+    before: &std::collections::BTreeSet<PathBuf>,
+) -> std::collections::BTreeMap<u64, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    for job in jobs(work).difference(before) {
+        for stage in std::fs::read_dir(job).into_iter().flatten().flatten() {
+            if let Ok(id) = stage.file_name().to_string_lossy().parse::<u64>() {
+                *out.entry(id).or_insert(0) += dir_bytes(&stage.path());
+            }
+        }
+    }
+    out
+}
+
 fn dir_bytes(dir: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
@@ -96,15 +122,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{objects} objects x {observations} observations; wall seconds (debug build unless --release)"
     );
     println!(
-        "{:<10} {:<10} {:>8} {:>10} {:>11} {:>10} {:>16} {:>16}",
-        "layout",
-        "function",
-        "local",
-        "datafusion",
-        "standalone",
-        "2 procs",
-        "local shuffle B/row",
-        "procs shuffle B/row"
+        "{:<10} {:<10} {:>8} {:>10} {:>11} {:>10} {:>16}  procs shuffle B/row (written per stage)",
+        "layout", "function", "local", "datafusion", "standalone", "2 procs", "local shuffle B/row",
     );
     for (layout, scatter) in [("scattered", true), ("sorted", false)] {
         let dir = tmp.path().join(layout);
@@ -135,20 +154,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let sa = t.elapsed().as_secs_f64();
             let (procs, procs_bytes) = match &processes {
                 Some(address) => {
-                    let before: u64 = work.iter().map(|w| dir_bytes(w)).sum();
+                    let before = jobs(&work);
                     let t = Instant::now();
                     rt.block_on(run_on_cluster(&lowered, address, codec.clone(), limit))?;
                     let secs = t.elapsed().as_secs_f64();
-                    let after: u64 = work.iter().map(|w| dir_bytes(w)).sum();
+                    // Stages before the last write what the next stage reads: the shuffle
+                    // by id where there is one (the last stage's output is the result).
+                    let stages = bytes_by_stage(&work, &before);
+                    let shuffled: u64 = stages.values().rev().skip(1).sum();
+                    let per_stage: Vec<String> = stages
+                        .iter()
+                        .map(|(s, b)| format!("s{s}={:.1}", *b as f64 / rows))
+                        .collect();
                     (
                         format!("{secs:.2}"),
-                        format!("{:.1}", after.saturating_sub(before) as f64 / rows),
+                        format!("{:.1} ({})", shuffled as f64 / rows, per_stage.join(" ")),
                     )
                 }
                 None => ("-".into(), "-".into()),
             };
             println!(
-                "{layout:<10} {function:<10} {local:>8.2} {df:>10.2} {sa:>11.2} {procs:>10} {:>16.1} {procs_bytes:>16}",
+                "{layout:<10} {function:<10} {local:>8.2} {df:>10.2} {sa:>11.2} {procs:>10} {:>16.1}  {procs_bytes}",
                 metrics.bytes_shuffled as f64 / rows
             );
         }

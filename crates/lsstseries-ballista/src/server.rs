@@ -65,6 +65,14 @@ fn config_producer(codec: Arc<LsstCodec>) -> ConfigProducer {
     })
 }
 
+/// Seconds without a heartbeat after which our scheduler declares an executor lost and
+/// re-runs its tasks (and the stages whose output it held). Ballista's default, 180 s,
+/// would leave a job waiting three minutes on a dead executor.
+pub const EXECUTOR_TIMEOUT_S: u64 = 20;
+
+/// Seconds between our executors' heartbeats (Ballista's default: 60).
+pub const HEARTBEAT_S: u64 = 3;
+
 /// The path where our scheduler answers with its executors as JSON (`executor_info()`
 /// reads it); Ballista's own gRPC service shares the port.
 pub const CLUSTER_PATH: &str = "/lsstseries/cluster";
@@ -95,6 +103,8 @@ pub async fn start_scheduler(
         override_logical_codec: Some(Arc::new(DefaultLogicalExtensionCodec {})),
         override_config_producer: Some(config_producer(codec.clone())),
         scheduling_policy: policy,
+        executor_timeout_seconds: EXECUTOR_TIMEOUT_S,
+        expire_dead_executor_interval_seconds: 2,
         ..SchedulerConfig::default()
     };
     let (decoding, encoding) = (
@@ -254,6 +264,7 @@ pub async fn run_executor(
         scheduler_port: opts.scheduler_port,
         scheduler_connect_timeout_seconds: 10,
         vcores: opts.concurrent_tasks.max(1),
+        executor_heartbeat_interval_seconds: HEARTBEAT_S,
         work_dir: opts.work_dir.clone(),
         override_physical_codec: Some(codec.clone()),
         override_logical_codec: Some(Arc::new(DefaultLogicalExtensionCodec {})),

@@ -154,6 +154,7 @@ function onStatus(s) {
     state.memory.push({ t: mine.elapsed_ms / 1000, used: mine.memory_used, peak: mine.memory_peak });
   }
   renderThreads();
+  renderCluster();
   schedule();
 }
 
@@ -278,6 +279,20 @@ function renderThreads() {
     return el("tr", {}, el("td", {}, t.thread), el("td", {}, t.worker),
       el("td", {}, r ? `compute ${r.compute} stage ${r.stage} partition ${r.partition} (${r.running_ms} ms)` : "idle"));
   }));
+}
+
+// The cluster computes run on, when the ensemble has one: its scheduler's executors.
+function renderCluster() {
+  const c = state.status && state.status.cluster;
+  $("cluster-section").hidden = !c;
+  if (!c) return;
+  $("cluster-scheduler").textContent = c.unreachable
+    ? `${c.engine} at ${c.scheduler}: not answering (${c.unreachable})`
+    : `${c.engine} at ${c.scheduler}`;
+  $("cluster").tBodies[0].replaceChildren(...c.executors.map((e) =>
+    el("tr", { class: "executor-" + e.status }, el("td", {}, e.id), el("td", {}, e.address),
+      el("td", {}, e.slots), el("td", {}, e.status),
+      el("td", {}, e.heartbeat_age_s === null ? "–" : `${e.heartbeat_age_s} s ago`))));
 }
 
 function fitCanvas(canvas) {

@@ -104,18 +104,11 @@ fn program_batch(
         .arg(data)
         .arg("--out")
         .arg(out)
-        .args(["--timeout", "120s", "--no-progress"]);
+        .arg("--no-progress");
     if let Some(c) = cluster {
         cmd.args(["--cluster", c]);
     }
     cmd
-}
-
-fn batch(function: &str, data: &Path, out: &Path, cluster: Option<&str>) {
-    let status = batch_command(function, data, out, cluster)
-        .status()
-        .unwrap();
-    assert!(status.success(), "batch {function} {cluster:?}: {status}");
 }
 
 /// Starts a scheduler and two executors; returns the scheduler's port.
@@ -165,11 +158,13 @@ fn scheduler_and_two_executor_processes_match_local_output() {
         let local = dir.path().join(format!("{function}-local.csv"));
         let remote = dir.path().join(format!("{function}-cluster.csv"));
         let status = program_batch(&core, function, &data, &local, None)
+            .args(["--timeout", "120s"])
             .status()
             .unwrap();
         assert!(status.success(), "lsstseries batch {function}: {status}");
         // `lsstseries batch --cluster` hands the command line to lsstseries-ballista.
         let run = program_batch(&core, function, &data, &remote, Some(&cluster))
+            .args(["--timeout", "120s"])
             .stderr(Stdio::piped())
             .output()
             .unwrap();
@@ -211,38 +206,99 @@ fn scheduler_and_two_executor_processes_match_local_output() {
     drop(started);
 }
 
+/// Whether `dir` holds a file anywhere below it.
+fn has_file(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            let p = e.path();
+            if p.is_dir() {
+                has_file(&p)
+            } else {
+                true
+            }
+        })
+}
+
 #[test]
 fn an_executor_killed_mid_run_gives_the_result_or_a_clear_error_in_bounded_time() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    common::dataset(&data, 400, true);
+    common::dataset(&data, 3000, true);
     let mut started = Started(Vec::new());
     let port = cluster(&mut started, dir.path());
     let local = dir.path().join("local.csv");
-    batch("features", &data, &local, None);
+    let status = batch_command("features", &data, &local, None)
+        .args(["--partitions", "24"])
+        .status()
+        .unwrap();
+    assert!(status.success());
     let remote = dir.path().join("cluster.csv");
-    let run = batch_command(
+    let mut run = batch_command(
         "features",
         &data,
         &remote,
         Some(&format!("df://127.0.0.1:{port}")),
     )
+    .args(["--partitions", "24", "--timeout", "60s"])
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    // Kill the second executor (the last process started) by its id.
+    // Mid-run for certain: the victim has written shuffle data (so it ran first-stage
+    // tasks whose output the next stage needs) and the client is still waiting.
+    let victim_work = dir.path().join("work1");
+    let waited = std::time::Instant::now();
+    while !has_file(&victim_work) {
+        assert!(
+            run.try_wait().unwrap().is_none(),
+            "the run ended before the second executor wrote shuffle data"
+        );
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "no shuffle data in 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        run.try_wait().unwrap().is_none(),
+        "the run ended before the kill"
+    );
     let victim = started.0.last_mut().unwrap();
     victim.kill().unwrap();
     victim.wait().unwrap();
-    let output = run.wait_with_output().unwrap();
+    let killed_at = std::time::Instant::now();
+    // Never hangs: the client's own deadline is 60 s.
+    let output = loop {
+        if run.try_wait().unwrap().is_some() {
+            break run.wait_with_output().unwrap();
+        }
+        if killed_at.elapsed() > Duration::from_secs(150) {
+            let _ = run.kill();
+            panic!("the run neither finished nor failed 150 s after the kill");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let text = String::from_utf8_lossy(&output.stderr);
+    eprintln!(
+        "after the kill: {} in {:.1} s",
+        if output.status.success() {
+            "completed"
+        } else {
+            "failed"
+        },
+        killed_at.elapsed().as_secs_f64()
+    );
     if output.status.success() {
         // Ballista re-ran the lost tasks: the result is whole and right.
         assert!(std::fs::read(&local).unwrap() == std::fs::read(&remote).unwrap());
     } else {
         // Or it says so, and writes nothing that could pass for a result.
-        let text = String::from_utf8_lossy(&output.stderr);
-        assert!(text.contains("error: cluster df://127.0.0.1:"), "{text}");
+        assert!(
+            text.contains("error: cluster df://127.0.0.1:") || text.contains("deadline of 60s"),
+            "{text}"
+        );
         assert!(!remote.exists(), "a failed run left {}", remote.display());
     }
 }
