@@ -6,7 +6,9 @@
 //! ```
 //!
 //! works. Every function takes the same four arguments (time, flux, error, band; any
-//! numeric and string types, cast to Float64 and Utf8) whatever it reads, and returns a
+//! numeric and string types, cast to Float64 and Utf8) whatever it reads, then one per
+//! column it reads by name ([`LightcurveFunction::extra_columns`], in that order, cast to
+//! Float64: `mean_airmass(mjd, flux, flux_err, band, airmass)`), and returns a
 //! struct whose fields are the function's output columns (per band: `stetson_j_g`,
 //! `stetson_j_r`, ...); the bands are fixed when the functions are registered. Only
 //! functions with one row per lightcurve are registered (not `sf2` per object or
@@ -67,14 +69,23 @@ fn roles() -> ColumnMap {
     ColumnMap::new("id", "time", "flux", "err", "band")
 }
 
-fn input_schema() -> Arc<Schema> {
-    Arc::new(Schema::new(vec![
+/// The one-lightcurve batch: id, time, flux, err, band, then the columns `extra` read by
+/// name.
+fn input_schema(extra: &[String]) -> Arc<Schema> {
+    let mut fields = vec![
         Field::new("id", DataType::Int64, false),
         Field::new("time", DataType::Float64, true),
         Field::new("flux", DataType::Float64, true),
         Field::new("err", DataType::Float64, true),
         Field::new("band", band_type(), false),
-    ]))
+    ];
+    fields.extend(extra.iter().map(|c| Field::new(c, DataType::Float64, true)));
+    Arc::new(Schema::new(fields))
+}
+
+/// Names of the numeric arguments after the band: the columns read by name.
+fn extra_of(spec: &ApplySpec) -> Vec<String> {
+    spec.function.extra_columns().to_vec()
 }
 
 impl LightcurveUdaf {
@@ -102,12 +113,13 @@ impl LightcurveUdaf {
             bad_values,
             on: Vec::new(),
         };
-        let out = PartitionOp::Apply(spec.clone()).output_schema(&input_schema())?;
+        let extra = extra_of(&spec);
+        let out = PartitionOp::Apply(spec.clone()).output_schema(&input_schema(&extra))?;
         let fields: Fields = out.fields().iter().skip(1).cloned().collect();
         Ok(LightcurveUdaf {
             spec,
             fields,
-            signature: Signature::any(4, Volatility::Immutable),
+            signature: Signature::any(4 + extra.len(), Volatility::Immutable),
         })
     }
 }
@@ -123,13 +135,15 @@ impl AggregateUDFImpl for LightcurveUdaf {
         Ok(DataType::Struct(self.fields.clone()))
     }
     fn accumulator(&self, _args: AccumulatorArgs) -> DfResult<Box<dyn Accumulator>> {
+        let extra = extra_of(&self.spec);
         Ok(Box::new(LightcurveAccumulator {
             spec: self.spec.clone(),
             fields: self.fields.clone(),
-            time: Float64Builder::new(),
-            flux: Float64Builder::new(),
-            err: Float64Builder::new(),
+            numbers: (0..3 + extra.len())
+                .map(|_| Float64Builder::new())
+                .collect(),
             band: StringBuilder::new(),
+            extra,
         }))
     }
     fn state_fields(&self, args: StateFieldsArgs) -> DfResult<Vec<FieldRef>> {
@@ -140,12 +154,16 @@ impl AggregateUDFImpl for LightcurveUdaf {
                 true,
             ))
         };
-        Ok(vec![
+        let mut fields = vec![
             list("time", DataType::Float64),
             list("flux", DataType::Float64),
             list("err", DataType::Float64),
             list("band", DataType::Utf8),
-        ])
+        ];
+        for c in self.spec.function.extra_columns() {
+            fields.push(list(c, DataType::Float64));
+        }
+        Ok(fields)
     }
 }
 
@@ -154,10 +172,10 @@ impl AggregateUDFImpl for LightcurveUdaf {
 struct LightcurveAccumulator {
     spec: ApplySpec,
     fields: Fields,
-    time: Float64Builder,
-    flux: Float64Builder,
-    err: Float64Builder,
+    /// Time, flux, error, then the columns read by name.
+    numbers: Vec<Float64Builder>,
     band: StringBuilder,
+    extra: Vec<String>,
 }
 
 fn as_f64(a: &ArrayRef) -> DfResult<Float64Array> {
@@ -171,49 +189,66 @@ fn as_str(a: &ArrayRef) -> DfResult<StringArray> {
 }
 
 impl LightcurveAccumulator {
-    fn append(&mut self, t: &Float64Array, f: &Float64Array, e: &Float64Array, b: &StringArray) {
-        for i in 0..t.len() {
-            self.time.append_option(t.is_valid(i).then(|| t.value(i)));
-            self.flux.append_option(f.is_valid(i).then(|| f.value(i)));
-            self.err.append_option(e.is_valid(i).then(|| e.value(i)));
+    /// Appends the rows of `values`: time, flux, error, band, then the extra columns.
+    fn append(&mut self, values: &[ArrayRef]) -> DfResult<()> {
+        if values.len() != 4 + self.extra.len() {
+            return Err(DataFusionError::Plan(format!(
+                "{} takes {} arguments (time, flux, error, band{}), got {}",
+                self.spec.function.name(),
+                4 + self.extra.len(),
+                self.extra
+                    .iter()
+                    .map(|c| format!(", {c}"))
+                    .collect::<String>(),
+                values.len()
+            )));
+        }
+        let numeric = values[..3].iter().chain(&values[4..]);
+        for (builder, array) in self.numbers.iter_mut().zip(numeric) {
+            let a = as_f64(array)?;
+            for i in 0..a.len() {
+                builder.append_option(a.is_valid(i).then(|| a.value(i)));
+            }
+        }
+        let b = as_str(&values[3])?;
+        for i in 0..b.len() {
             self.band.append_option(b.is_valid(i).then(|| b.value(i)));
         }
+        Ok(())
     }
 
-    fn columns(&self) -> [ArrayRef; 4] {
-        [
-            Arc::new(self.time.finish_cloned()),
-            Arc::new(self.flux.finish_cloned()),
-            Arc::new(self.err.finish_cloned()),
-            Arc::new(self.band.finish_cloned()),
-        ]
+    /// Time, flux, error, band, then the extra columns, as gathered so far.
+    fn columns(&self) -> Vec<ArrayRef> {
+        let mut out: Vec<ArrayRef> = Vec::with_capacity(self.numbers.len() + 1);
+        for (i, b) in self.numbers.iter().enumerate() {
+            if i == 3 {
+                out.push(Arc::new(self.band.finish_cloned()));
+            }
+            out.push(Arc::new(b.finish_cloned()));
+        }
+        if self.numbers.len() == 3 {
+            out.push(Arc::new(self.band.finish_cloned()));
+        }
+        out
     }
 }
 
 impl Accumulator for LightcurveAccumulator {
     fn update_batch(&mut self, values: &[ArrayRef]) -> DfResult<()> {
-        let [t, f, e, b] = values else {
-            return Err(DataFusionError::Plan(format!(
-                "{} takes 4 arguments (time, flux, error, band), got {}",
-                self.spec.function.name(),
-                values.len()
-            )));
-        };
-        let (t, f, e, b) = (as_f64(t)?, as_f64(f)?, as_f64(e)?, as_str(b)?);
-        self.append(&t, &f, &e, &b);
-        Ok(())
+        self.append(values)
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> DfResult<()> {
-        let [t, f, e, b] = states else {
-            return Err(DataFusionError::Internal(
-                "state of 4 lists expected".into(),
-            ));
-        };
-        let lists = [t, f, e, b].map(|a| a.as_list::<i32>().clone());
+        if states.len() != 4 + self.extra.len() {
+            return Err(DataFusionError::Internal(format!(
+                "state of {} lists expected",
+                4 + self.extra.len()
+            )));
+        }
+        let lists: Vec<ListArray> = states.iter().map(|a| a.as_list::<i32>().clone()).collect();
         for row in 0..lists[0].len() {
-            let [t, f, e, b] = lists.each_ref().map(|l| l.value(row));
-            self.append(&as_f64(&t)?, &as_f64(&f)?, &as_f64(&e)?, &as_str(&b)?);
+            let values: Vec<ArrayRef> = lists.iter().map(|l| l.value(row)).collect();
+            self.append(&values)?;
         }
         Ok(())
     }
@@ -231,19 +266,19 @@ impl Accumulator for LightcurveAccumulator {
     }
 
     fn evaluate(&mut self) -> DfResult<ScalarValue> {
-        let [t, f, e, b] = self.columns();
-        if b.null_count() > 0 {
+        let mut columns = self.columns();
+        if columns[3].null_count() > 0 {
             return Err(DataFusionError::Execution(format!(
                 "{}: a band is null",
                 self.spec.function.name()
             )));
         }
-        let n = t.len();
-        let ids: ArrayRef = Arc::new(Int64Array::from(vec![0i64; n]));
-        let b = cast(&b, &band_type())?;
-        let batch = RecordBatch::try_new(input_schema(), vec![ids, t, f, e, b])?;
+        let n = columns[0].len();
+        columns[3] = cast(&columns[3], &band_type())?;
+        columns.insert(0, Arc::new(Int64Array::from(vec![0i64; n])));
+        let batch = RecordBatch::try_new(input_schema(&self.extra), columns)?;
         // The order DataFusion gathered the rows in is not the file's: fix one.
-        let keys: Vec<SortColumn> = (1..5)
+        let keys: Vec<SortColumn> = (1..batch.num_columns())
             .map(|i| SortColumn {
                 values: batch.column(i).clone(),
                 options: None,
@@ -269,7 +304,9 @@ impl Accumulator for LightcurveAccumulator {
     }
 
     fn size(&self) -> usize {
-        std::mem::size_of_val(self) + self.time.capacity() * 24 + self.band.values_slice().len()
+        std::mem::size_of_val(self)
+            + self.numbers.iter().map(|b| b.capacity() * 8).sum::<usize>()
+            + self.band.values_slice().len()
     }
 }
 
