@@ -40,6 +40,12 @@ impl SourceArgs {
         }
         if let Some(addr) = &self.cluster {
             builder = builder.cluster(addr.as_str());
+            if self.memory_limit.is_some() || self.spill_dir.is_some() {
+                eprintln!(
+                    "note: --memory-limit and --spill-dir bound local runs; on the cluster \
+                     {addr} each executor has its own memory and --work-dir"
+                );
+            }
         }
         let mut ens = builder.build()?;
         if let Some(url) = ens.dashboard_url() {
