@@ -80,6 +80,16 @@ fn check(name: &str, text: &str) {
     assert_eq!(text, want, "explain output changed for {name}:\n{text}");
 }
 
+/// An ensemble of one thread whose computes go to the stand-in.
+fn on_standin() -> Ensemble {
+    register();
+    Ensemble::builder()
+        .n_workers(1)
+        .cluster("standin://scheduler:1")
+        .build()
+        .unwrap()
+}
+
 fn open(ens: &mut Ensemble) {
     ens.from_parquet(
         "data/tape/test_source.parquet",
@@ -158,12 +168,7 @@ fn computes_go_to_the_cluster_and_equal_local_ones() {
 
 #[test]
 fn explain_marks_what_cannot_ship_and_shows_the_cluster_stages() {
-    register();
-    let mut ens = Ensemble::builder()
-        .n_workers(1)
-        .cluster("standin://scheduler:1")
-        .build()
-        .unwrap();
+    let mut ens = on_standin();
     open(&mut ens);
     let shipping = ens.batch_named("stetson_j").unwrap().explain().unwrap();
     assert!(
@@ -209,12 +214,7 @@ fn explain_marks_what_cannot_ship_and_shows_the_cluster_stages() {
 
 #[test]
 fn an_unnamed_function_is_local_only() {
-    register();
-    let mut ens = Ensemble::builder()
-        .n_workers(1)
-        .cluster("standin://scheduler:1")
-        .build()
-        .unwrap();
+    let mut ens = on_standin();
     open(&mut ens);
     let f = lsstseries::closure_function(
         "my_count",
@@ -235,12 +235,7 @@ fn an_unnamed_function_is_local_only() {
 
 #[test]
 fn executor_info_shows_the_cluster() {
-    register();
-    let ens = Ensemble::builder()
-        .n_workers(1)
-        .cluster("standin://scheduler:1")
-        .build()
-        .unwrap();
+    let ens = on_standin();
     let info = ens.executor_info();
     let cluster = info.cluster.clone().unwrap();
     assert_eq!(cluster.active_slots(), 3);
