@@ -369,6 +369,16 @@ impl LsstCodec {
     }
 
     fn encode_op(&self, op: &PartitionOp, stage: &str) -> Result<OpProto, Error> {
+        // The core's rule, the one `explain()` marks nodes by.
+        if let Some(reason) = op.local_only_reason(&self.registry) {
+            return Err(Error::LocalOnly {
+                node: match op {
+                    PartitionOp::Map(_) => format!("{} (in stage {stage})", op.label()),
+                    _ => op.label(),
+                },
+                reason,
+            });
+        }
         let mut p = OpProto {
             kind: String::new(),
             expr: String::new(),
@@ -387,17 +397,16 @@ impl LsstCodec {
                 p.kind = "project".into();
                 p.names = c.clone();
             }
+            // Refused above (`local_only_reason`); no closure is ever encoded.
             PartitionOp::Map(m) => {
                 return Err(Error::LocalOnly {
-                    node: format!("map {} (in stage {stage})", m.name),
-                    reason: "a map holds a closure, which cannot be shipped to executors; \
-                             use expressions (assign, filter) or a registered function"
-                        .into(),
+                    node: format!("{} (in stage {stage})", op.label()),
+                    reason: format!("map {} holds a closure", m.name),
                 })
             }
             PartitionOp::Apply(a) => {
                 p.kind = "apply".into();
-                p.apply = Some(self.encode_apply(a, op)?);
+                p.apply = Some(self.encode_apply(a)?);
             }
             PartitionOp::Assign(items) => {
                 p.kind = "assign".into();
@@ -414,7 +423,7 @@ impl LsstCodec {
             }
             PartitionOp::KeepObjects(k) => {
                 p.kind = "keep_objects".into();
-                p.apply = Some(self.encode_apply(&k.apply, op)?);
+                p.apply = Some(self.encode_apply(&k.apply)?);
                 p.expr = expr_text(&k.predicate, op)?;
             }
             PartitionOp::JoinObjects(j) => {
@@ -425,26 +434,9 @@ impl LsstCodec {
         Ok(p)
     }
 
-    fn encode_apply(&self, a: &ApplySpec, op: &PartitionOp) -> Result<ApplyProto, Error> {
+    fn encode_apply(&self, a: &ApplySpec) -> Result<ApplyProto, Error> {
+        // `encode_op` checked the name and parameters against the registry.
         let name = a.function.name();
-        let registered = self.registry.get(name).map_err(|_| Error::LocalOnly {
-            node: op.label(),
-            reason: format!(
-                "function '{name}' is not in the function registry, so executors cannot \
-                 find it by name; register it (and compile it into the executor program)"
-            ),
-        })?;
-        if registered.parameters() != a.function.parameters() {
-            return Err(Error::LocalOnly {
-                node: op.label(),
-                reason: format!(
-                    "function '{name}' has parameters {:?}, the registered one {:?}: \
-                     register the function with these parameters under its own name",
-                    a.function.parameters(),
-                    registered.parameters()
-                ),
-            });
-        }
         Ok(ApplyProto {
             function: name.to_string(),
             parameters: a.function.parameters(),
