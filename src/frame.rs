@@ -749,8 +749,9 @@ impl Frame {
     /// [`Error::MemoryLimit`]; [`Frame::compute_stream`] and [`Frame::write_parquet`] handle
     /// results of any size.
     ///
-    /// On a cluster ([`Frame::cluster`]) the metrics hold the rows out and the wall time;
-    /// the per-task counters stay with the cluster.
+    /// On a cluster ([`Frame::cluster`]) the metrics hold the rows in and the page rows
+    /// skipped (both known from the plan), the rows out and the wall time; the per-task
+    /// counters stay with the cluster.
     pub fn compute_with_metrics(&self) -> Result<(RecordBatch, RunMetrics)> {
         if let Some(cluster) = &self.cluster {
             return self.compute_on(cluster);
@@ -779,7 +780,10 @@ impl Frame {
             Err(e) => compute.finish_err(&e.to_string()),
         }
         let batch = run?;
+        let (rows_in, page_rows_skipped) = physical.planned_scan_rows();
         let metrics = RunMetrics {
+            rows_in,
+            page_rows_skipped,
             rows_out: batch.num_rows() as u64,
             wall: start.elapsed(),
             ..RunMetrics::default()

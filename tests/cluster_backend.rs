@@ -158,6 +158,11 @@ fn computes_go_to_the_cluster_and_equal_local_ones() {
     );
     let (batch, metrics) = frame.compute_with_metrics().unwrap();
     assert_eq!(metrics.rows_out, batch.num_rows() as u64);
+    // Rows in and page rows skipped come from the plan: the local run's counts.
+    let (_, here) = frame.local().compute_with_metrics().unwrap();
+    assert_eq!(metrics.rows_in, here.rows_in);
+    assert_eq!(metrics.rows_in, 2000);
+    assert_eq!(metrics.page_rows_skipped, here.page_rows_skipped);
     // Per-task analysis is this process's; on a cluster it is refused, with the way out.
     let e = frame.explain_analyze().unwrap_err().to_string();
     assert!(

@@ -400,7 +400,8 @@ fn run(command: Command, show_progress: bool) -> Result<(), Failure> {
             let secs = t0.elapsed().as_secs_f64();
             if let Some(c) = ens.cluster() {
                 note!(
-                    "{function}: {} result rows out, on the cluster {}, {secs:.3} s -> {}",
+                    "{function}: {} rows in, {} result rows out, on the cluster {}, {secs:.3} s -> {}",
+                    metrics.rows_in,
                     metrics.rows_out,
                     c.address(),
                     out.out.display()

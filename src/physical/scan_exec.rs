@@ -41,6 +41,14 @@ pub fn read_partition(scan: &ScanNode, index: usize) -> Result<ScanRead> {
     })
 }
 
+/// The rows partition `index` of `scan` reads, and the rows the page index leaves out of
+/// it: known from the plan before anything is read (what a run elsewhere, on a cluster,
+/// reports for its scan).
+pub fn planned_rows(scan: &ScanNode, index: usize) -> (u64, u64) {
+    let (ranges, skipped) = rows_to_read(scan, &scan.slices()[index]);
+    (ranges.iter().map(|r| r.len() as u64).sum(), skipped as u64)
+}
+
 /// The rows of `slice` to read: those of row groups not skipped, less the rows the page
 /// index rules out; also how many rows the page index took away.
 fn rows_to_read(scan: &ScanNode, slice: &PartitionSlice) -> (Vec<Range<usize>>, usize) {

@@ -65,6 +65,16 @@ fn an_ensemble_on_a_cluster_computes_there_with_local_results() {
         let local = frame.local().compute().unwrap();
         assert_identical("ensemble on cluster", &local, &remote);
     }
+    // Rows in (known from the plan) as a local run counts them.
+    let filtered = src
+        .query("flux > 0")
+        .unwrap()
+        .batch_named("stetson_j")
+        .unwrap();
+    let (_, remote) = filtered.compute_with_metrics().unwrap();
+    let (_, here) = filtered.local().compute_with_metrics().unwrap();
+    assert_eq!(remote.rows_in, here.rows_in);
+    assert_eq!(remote.page_rows_skipped, here.page_rows_skipped);
     // Streams and files go through the cluster too.
     let out = dir.path().join("sj.parquet");
     let rows = src
