@@ -144,3 +144,66 @@ fn an_unreachable_scheduler_is_named_when_the_ensemble_is_built() {
         "{text}"
     );
 }
+
+/// A function of your own runs on executors whose registry has it (compiled into their
+/// program, as `examples/custom_executor.rs` does); executors without it refuse the plan,
+/// naming the function, and the run fails with that, not a wrong result.
+#[test]
+fn a_function_of_your_own_runs_where_the_executors_know_it() {
+    use arrow::datatypes::{DataType, Field};
+    lsstseries_ballista::install();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    let ours = lsstseries::closure_function(
+        "flux_span",
+        &[lsstseries::Role::Flux],
+        vec![Field::new("flux_span", DataType::Float64, true)],
+        |lc, out| {
+            let hi = lc.flux.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let lo = lc.flux.iter().cloned().fold(f64::INFINITY, f64::min);
+            out.push(hi - lo)
+        },
+    );
+    let mut registry = FunctionRegistry::with_builtins();
+    registry.register(ours);
+    let knowing = rt
+        .block_on(lsstseries_ballista::start_standalone(
+            registry.clone(),
+            2,
+            2,
+        ))
+        .unwrap();
+    let unknowing = standalone(&rt);
+    let dir = tempfile::tempdir().unwrap();
+    dataset(dir.path(), 30, true);
+    for (address, knows) in [(&knowing, true), (&unknowing, false)] {
+        let mut ens = Ensemble::builder()
+            .n_workers(1)
+            .registry(registry.clone())
+            .cluster(address.as_str())
+            .build()
+            .unwrap();
+        ens.from_parquet(dir.path(), ColumnMap::generated(), Partitioning::RowGroups)
+            .unwrap();
+        let frame = ens
+            .batch_named("flux_span")
+            .unwrap()
+            .with_cancellation(lsstseries::Cancellation::new().timeout(Duration::from_secs(60)));
+        let local = frame.local().compute().unwrap();
+        match frame.compute() {
+            Ok(remote) => {
+                assert!(knows, "executors without flux_span gave a result");
+                assert_identical("flux_span", &local, &remote);
+            }
+            Err(e) => {
+                assert!(!knows, "{e}");
+                let text = e.to_string();
+                assert!(text.contains("flux_span"), "{text}");
+            }
+        }
+    }
+    drop(rt);
+}
