@@ -770,7 +770,7 @@ impl Frame {
         match &run {
             Ok(b) => compute.finish_ok(
                 Some(format!(
-                    "ran on the cluster {}: {} rows in {:.3} s",
+                    "ran on the cluster {}: {} result rows, {:.3} s",
                     cluster.address(),
                     b.num_rows(),
                     start.elapsed().as_secs_f64()
