@@ -2,8 +2,9 @@
 //! two executor processes, on the same generated data (lightcurves scattered over files, so
 //! a shuffle is needed, and sorted, so none is). Prints wall times and shuffle bytes.
 //!
-//! `cargo run -p lsstseries-ballista --example scale_out -- [OBJECTS] [OBSERVATIONS]`
-//! (defaults 2,000 x 200). The process cluster needs `lsstseries-ballista` built beside the
+//! `cargo run --release -p lsstseries-ballista --example scale_out -- [OBJECTS]
+//! [OBSERVATIONS] [SLOTS] [ROUNDS]` (defaults 2,000 x 200, 1 task slot per executor, 3
+//! interleaved rounds, medians). The process cluster needs `lsstseries-ballista` built beside the
 //! example (`cargo build -p lsstseries-ballista` first); without it that column is skipped.
 
 use datafusion::prelude::SessionContext;
@@ -42,6 +43,85 @@ fn start(started: &mut Started, bin: &Path, args: &[String]) -> Option<u16> {
     line.trim().rsplit(':').next()?.parse().ok()
 }
 
+/// Watches the executors' work directories while a job runs and keeps the largest size
+/// seen of every file: Ballista deletes intermediate shuffle files as soon as the job
+/// succeeds, so sizes read afterwards miss them.
+struct ShuffleWatch {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<std::collections::HashMap<PathBuf, u64>>,
+}
+
+impl ShuffleWatch {
+    fn start(work: &[PathBuf]) -> Self {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (flag, dirs) = (stop.clone(), work.to_vec());
+        let thread = std::thread::spawn(move || {
+            let mut seen = std::collections::HashMap::new();
+            loop {
+                // One last look after the stop, for files finished just before it.
+                let last = flag.load(std::sync::atomic::Ordering::Acquire);
+                for d in &dirs {
+                    sizes(d, &mut seen);
+                }
+                if last {
+                    return seen;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        });
+        ShuffleWatch { stop, thread }
+    }
+
+    /// Bytes written per stage id (`WORK/JOB/STAGE/...`) of jobs not in `before`.
+    fn finish(
+        self,
+        work: &[PathBuf],
+        before: &std::collections::BTreeSet<PathBuf>,
+    ) -> std::collections::BTreeMap<u64, u64> {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        let seen = self.thread.join().unwrap_or_default();
+        let mut out = std::collections::BTreeMap::new();
+        for (path, bytes) in seen {
+            let Some(w) = work.iter().find(|w| path.starts_with(w)) else {
+                continue;
+            };
+            let mut parts = path
+                .strip_prefix(w)
+                .into_iter()
+                .flat_map(|p| p.components());
+            let (Some(job), Some(stage)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            if before.contains(&w.join(job)) {
+                continue;
+            }
+            if let Ok(id) = stage.as_os_str().to_string_lossy().parse::<u64>() {
+                *out.entry(id).or_insert(0) += bytes;
+            }
+        }
+        out
+    }
+}
+
+/// Records the size of every file under `dir`, keeping the largest seen.
+fn sizes(dir: &Path, seen: &mut std::collections::HashMap<PathBuf, u64>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        match e.metadata() {
+            Ok(m) if m.is_dir() => sizes(&e.path(), seen),
+            Ok(m) => {
+                let v = seen.entry(e.path()).or_insert(0);
+                *v = (*v).max(m.len());
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
 /// Job directories (`WORK/JOB`) in the executors' work directories.
 fn jobs(work: &[PathBuf]) -> std::collections::BTreeSet<PathBuf> {
     work.iter()
@@ -51,46 +131,22 @@ fn jobs(work: &[PathBuf]) -> std::collections::BTreeSet<PathBuf> {
         .collect()
 }
 
-/// Bytes the jobs not in `before` wrote, per stage id (`WORK/JOB/STAGE/...`): Ballista
-/// keeps a finished job's files for minutes, so they are all still there.
-fn bytes_by_stage(
-    work: &[PathBuf],
-    before: &std::collections::BTreeSet<PathBuf>,
-) -> std::collections::BTreeMap<u64, u64> {
-    let mut out = std::collections::BTreeMap::new();
-    for job in jobs(work).difference(before) {
-        for stage in std::fs::read_dir(job).into_iter().flatten().flatten() {
-            if let Ok(id) = stage.file_name().to_string_lossy().parse::<u64>() {
-                *out.entry(id).or_insert(0) += dir_bytes(&stage.path());
-            }
-        }
-    }
-    out
-}
-
-fn dir_bytes(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_bytes(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let objects: usize = args.next().map_or(Ok(2_000), |a| a.parse())?;
     let observations: usize = args.next().map_or(Ok(200), |a| a.parse())?;
+    // Task slots per executor: 1 each matches the local executor's threads on 2 cores.
+    let slots: usize = args.next().map_or(Ok(1), |a| a.parse())?;
+    let rounds: usize = args.next().map_or(Ok(3), |a| a.parse())?;
     let tmp = tempfile::tempdir()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let standalone = rt.block_on(start_standalone(FunctionRegistry::with_builtins(), 2, 2))?;
+    let standalone = rt.block_on(start_standalone(
+        FunctionRegistry::with_builtins(),
+        2,
+        slots,
+    ))?;
     let bin: PathBuf = std::env::current_exe()?
         .parent()
         .and_then(Path::parent)
@@ -107,7 +163,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for w in &work {
                 std::fs::create_dir_all(w).ok()?;
                 let mut a = s(&["executor", "--bind-port", "0", "--bind-grpc-port", "0"]);
-                a.extend(s(&["--scheduler-port", &port.to_string(), "--work-dir"]));
+                a.extend(s(&["--scheduler-port", &port.to_string()]));
+                a.extend(s(&["--concurrent-tasks", &slots.to_string(), "--work-dir"]));
                 a.push(w.to_string_lossy().into_owned());
                 start(&mut started, &bin, &a)?;
             }
@@ -119,7 +176,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let codec = Arc::new(LsstCodec::builtins());
     let limit = Duration::from_secs(3600);
     println!(
-        "{objects} objects x {observations} observations; wall seconds (debug build unless --release)"
+        "{objects} objects x {observations} observations; 2 executors x {slots} slot(s); \
+         median wall seconds of {rounds} interleaved rounds (debug build unless --release)"
     );
     println!(
         "{:<10} {:<10} {:>8} {:>10} {:>11} {:>10} {:>16}  procs shuffle B/row (written per stage)",
@@ -142,25 +200,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for function in ["stetson_j", "features"] {
             let frame = ens.source()?.batch_named(function)?;
             let rows = (objects * observations) as f64;
-            let t = Instant::now();
-            let (_, metrics) = frame.compute_with_metrics()?;
-            let local = t.elapsed().as_secs_f64();
             let lowered = lower_frame(&frame)?;
-            let t = Instant::now();
-            rt.block_on(lowered.collect(&SessionContext::new()))?;
-            let df = t.elapsed().as_secs_f64();
-            let t = Instant::now();
-            rt.block_on(run_on_cluster(&lowered, &standalone, codec.clone(), limit))?;
-            let sa = t.elapsed().as_secs_f64();
-            let (procs, procs_bytes) = match &processes {
-                Some(address) => {
-                    let before = jobs(&work);
+            let (mut local, mut df, mut sa, mut procs) = (vec![], vec![], vec![], vec![]);
+            let mut metrics = Default::default();
+            for _ in 0..rounds.max(1) {
+                let t = Instant::now();
+                metrics = frame.compute_with_metrics()?.1;
+                local.push(t.elapsed().as_secs_f64());
+                let t = Instant::now();
+                rt.block_on(lowered.collect(&SessionContext::new()))?;
+                df.push(t.elapsed().as_secs_f64());
+                let t = Instant::now();
+                rt.block_on(run_on_cluster(&lowered, &standalone, codec.clone(), limit))?;
+                sa.push(t.elapsed().as_secs_f64());
+                if let Some(address) = &processes {
                     let t = Instant::now();
                     rt.block_on(run_on_cluster(&lowered, address, codec.clone(), limit))?;
-                    let secs = t.elapsed().as_secs_f64();
+                    procs.push(t.elapsed().as_secs_f64());
+                }
+            }
+            let metrics: lsstseries::RunMetrics = metrics;
+            let (local, df, sa) = (median(&mut local), median(&mut df), median(&mut sa));
+            let (procs, procs_bytes) = match &processes {
+                Some(address) => {
+                    let secs = median(&mut procs);
+                    // Bytes from another run, watched: the watching takes CPU that the
+                    // timed run should not lose.
+                    let before = jobs(&work);
+                    let watch = ShuffleWatch::start(&work);
+                    rt.block_on(run_on_cluster(&lowered, address, codec.clone(), limit))?;
                     // Stages before the last write what the next stage reads: the shuffle
                     // by id where there is one (the last stage's output is the result).
-                    let stages = bytes_by_stage(&work, &before);
+                    let stages = watch.finish(&work, &before);
                     let shuffled: u64 = stages.values().rev().skip(1).sum();
                     let per_stage: Vec<String> = stages
                         .iter()

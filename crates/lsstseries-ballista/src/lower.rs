@@ -175,9 +175,12 @@ impl Lowered {
         })
     }
 
-    /// Runs the plan in `ctx` (plain DataFusion, this process) and returns our result.
+    /// Runs the plan in `ctx` (plain DataFusion, this process) and returns our result; it
+    /// may run again (each run starts from fresh operator state: a DataFusion
+    /// `RepartitionExec` can be executed only once).
     pub async fn collect(&self, ctx: &SessionContext) -> Result<RecordBatch> {
-        let batches = datafusion::physical_plan::collect(self.plan.clone(), ctx.task_ctx()).await?;
+        let plan = datafusion::physical_plan::execution_plan::reset_plan_states(self.plan.clone())?;
+        let batches = datafusion::physical_plan::collect(plan, ctx.task_ctx()).await?;
         self.finish(&batches)
     }
 }
