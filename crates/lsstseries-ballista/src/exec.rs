@@ -267,8 +267,14 @@ impl StageExec {
         &self.label
     }
 
-    fn run(&self, batches: Vec<RecordBatch>, partition: usize) -> DfResult<RecordBatch> {
+    fn run(&self, mut batches: Vec<RecordBatch>, partition: usize) -> DfResult<RecordBatch> {
         let wire_in = self.input.schema();
+        if self.shape.from_shuffle {
+            // Each shuffled batch is usually a run of one source partition's rows in
+            // order: ordering the batches by their first key then leaves nothing for
+            // `restore_order` to sort, which otherwise sorts every row.
+            wire::order_batches(&mut batches)?;
+        }
         let batch = concat_batches(&wire_in, &batches)?;
         // After a scan, the slice number: the partition a local run numbers these rows by.
         let (batch, partition) = wire::take_partition(batch, partition)?;

@@ -101,6 +101,20 @@ pub fn append_order(batch: &RecordBatch, partition: usize) -> DfResult<RecordBat
     Ok(RecordBatch::try_new(schema, columns)?)
 }
 
+/// Orders shuffled batches by the order key of their first row (empty batches dropped).
+pub fn order_batches(batches: &mut Vec<RecordBatch>) -> DfResult<()> {
+    batches.retain(|b| b.num_rows() > 0);
+    let mut keyed = Vec::with_capacity(batches.len());
+    for b in batches.drain(..) {
+        let ix = b.schema().index_of(ORDER_COLUMN)?;
+        let first = b.column(ix).as_primitive::<UInt64Type>().value(0);
+        keyed.push((first, b));
+    }
+    keyed.sort_by_key(|(k, _)| *k);
+    batches.extend(keyed.into_iter().map(|(_, b)| b));
+    Ok(())
+}
+
 /// Sorts shuffled rows by the order column and drops it.
 pub fn restore_order(batch: &RecordBatch) -> DfResult<RecordBatch> {
     let schema = batch.schema();
