@@ -3,24 +3,23 @@
 //! ```text
 //! ours:        Scan ─ ops ─ ShuffleWrite(hash id, n) │ ShuffleRead ─ ops ─ Collect
 //! DataFusion:  LsstScanExec ─ LsstStageExec ─ RepartitionExec(Hash([id]), n)
-//!                 ─ LsstStageExec (needs KeyPartitioned([id])) ─ SortPreservingMergeExec(id)
+//!                 ─ LsstStageExec (needs KeyPartitioned([id]))   then, on the client:
+//!                 gather the partitions, order by (id, row number)
 //! ```
 //!
-//! Ballista cuts stages exactly where we do: at the hash repartition, and at the final
-//! merge. One DataFusion partition is one of our partitions throughout.
+//! Ballista cuts stages exactly where we do: at the hash repartition. One DataFusion
+//! partition is one of our partitions throughout.
 
 use crate::error::Result;
 use crate::exec::{ScanExec, StageExec, StageShape};
 use crate::wire;
 use arrow::array::RecordBatch;
-use arrow::compute::concat_batches;
+use arrow::compute::{concat_batches, lexsort_to_indices, take_record_batch, SortColumn};
 use arrow::datatypes::SchemaRef;
 use datafusion::common::DataFusionError;
 use datafusion::physical_expr::expressions::Column;
-use datafusion::physical_expr::{LexOrdering, PhysicalSortExpr};
 use datafusion::physical_plan::repartition::RepartitionExec;
-use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
-use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, Partitioning};
+use datafusion::physical_plan::{ExecutionPlan, Partitioning};
 use datafusion::prelude::SessionContext;
 use lsstseries::io::IdKey;
 use lsstseries::physical::{PhysicalPlan, StageInput, StageOutput};
@@ -31,7 +30,8 @@ use std::sync::Arc;
 /// A plan lowered to DataFusion, with what turns its output into our result.
 #[derive(Debug, Clone)]
 pub struct Lowered {
-    /// The DataFusion plan; one output partition, rows in id order.
+    /// The DataFusion plan: one output partition per partition of the last stage, each in
+    /// id order; [`Lowered::finish`] orders the gathered rows.
     pub plan: Arc<dyn ExecutionPlan>,
     /// Our schema of its rows (dictionaries as the plan has them).
     pub schema: SchemaRef,
@@ -115,29 +115,10 @@ pub fn lower(plan: &PhysicalPlan) -> Result<Lowered> {
         node: "plan".into(),
         message: "no stages".into(),
     })?;
-    // The last stage numbers its rows (see `StageShape::append_order`): the merge orders
-    // by id, then by that number, so it needs no tie-breaking of its own.
-    let plan_node: Arc<dyn ExecutionPlan> = if last_node.output_partitioning().partition_count() > 1
-    {
-        let schema = last_node.schema();
-        let mut keys = Vec::new();
-        for name in plan
-            .id_column
-            .iter()
-            .map(String::as_str)
-            .chain([wire::ORDER_COLUMN])
-        {
-            let ix = schema.index_of(name).map_err(DataFusionError::from)?;
-            keys.push(PhysicalSortExpr::new_default(Arc::new(Column::new(
-                name, ix,
-            ))));
-        }
-        let order = LexOrdering::new(keys)
-            .ok_or_else(|| DataFusionError::Internal("empty ordering".into()))?;
-        Arc::new(SortPreservingMergeExec::new(order, last_node))
-    } else {
-        last_node
-    };
+    // The last stage numbers its rows (see `StageShape::append_order`); the client orders
+    // the gathered rows by (id, number), so ties go by partition, then row, as a local
+    // collect orders them. Merging on the cluster would cost Ballista a stage of its own.
+    let plan_node = last_node;
     Ok(Lowered {
         plan: plan_node,
         schema: plan.schema.clone(),
@@ -161,8 +142,9 @@ impl Lowered {
     /// ids mapped back to the source's.
     pub fn finish(&self, batches: &[RecordBatch]) -> Result<RecordBatch> {
         let wire_schema = wire::with_order_column(&wire::flat_schema(&self.schema));
-        let mut all = concat_batches(&wire_schema, batches)
+        let all = concat_batches(&wire_schema, batches)
             .map_err(|e| lsstseries::Error::arrow("gathering the cluster's result", e))?;
+        let mut all = self.in_id_order(all)?;
         all.remove_column(all.num_columns() - 1);
         let result = wire::restore_types(&all, &self.schema)?;
         let result = match &self.aggregate {
@@ -173,6 +155,26 @@ impl Lowered {
             Some(id) => self.id_key.restore(result, id)?,
             None => result,
         })
+    }
+
+    /// `batch` (the gathered partitions) ordered by id, then by the order column.
+    fn in_id_order(&self, batch: RecordBatch) -> Result<RecordBatch> {
+        let order = batch.num_columns() - 1;
+        let mut keys = Vec::new();
+        if let Some(id) = &self.id_column {
+            let ix = batch.schema().index_of(id).map_err(DataFusionError::from)?;
+            keys.push(SortColumn {
+                values: batch.column(ix).clone(),
+                options: None,
+            });
+        }
+        keys.push(SortColumn {
+            values: batch.column(order).clone(),
+            options: None,
+        });
+        let sort = |e| lsstseries::Error::arrow("ordering the cluster's result", e);
+        let idx = lexsort_to_indices(&keys, None).map_err(sort)?;
+        Ok(take_record_batch(&batch, &idx).map_err(sort)?)
     }
 
     /// Runs the plan in `ctx` (plain DataFusion, this process) and returns our result; it

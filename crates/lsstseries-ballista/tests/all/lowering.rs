@@ -33,7 +33,8 @@ fn scattered_lightcurves_need_a_shuffle_and_match_local() {
             "{name}:\n{text}"
         );
         assert!(text.contains("needs whole lightcurves"), "{name}:\n{text}");
-        assert!(text.contains("SortPreservingMergeExec"), "{name}:\n{text}");
+        // No merge on the cluster: the client orders the gathered rows.
+        assert!(!text.contains("SortPreservingMergeExec"), "{name}:\n{text}");
         let df = rt.block_on(lowered.collect(&ctx)).unwrap();
         assert_identical(name, &local, &df);
         // The same lowered plan runs again (its repartition starts afresh).

@@ -46,7 +46,7 @@ fn standalone_cluster_matches_local_exactly() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_identical(name, &local, &remote);
     }
-    // Sorted data: no shuffle, one Ballista stage before the merge.
+    // Sorted data: no shuffle, one Ballista stage.
     let sorted = tempfile::tempdir().unwrap();
     dataset(sorted.path(), 30, false);
     let ens = ensemble(sorted.path());
