@@ -47,8 +47,10 @@ impl LightcurveFunction for BinSources {
     fn name(&self) -> &str {
         "bin_sources"
     }
+    /// `{"window":W,"offset":O}`, which the registry's builder for `bin_sources` reads
+    /// back ([`FunctionRegistry::get_with_parameters`](super::FunctionRegistry::get_with_parameters)).
     fn parameters(&self) -> String {
-        format!("{self:?}")
+        serde_json::json!({ "window": self.window, "offset": self.offset }).to_string()
     }
     fn required(&self) -> &[Role] {
         &[Role::Time, Role::Flux, Role::Err, Role::Band]
@@ -98,4 +100,20 @@ impl LightcurveFunction for BinSources {
 /// Registers `bin_sources` with one-day bins.
 pub(crate) fn register(registry: &mut super::FunctionRegistry) {
     registry.register(std::sync::Arc::new(BinSources::default()));
+    // Other windows and offsets, from the parameters of a shipped plan.
+    registry.register_builder(
+        "bin_sources",
+        std::sync::Arc::new(|parameters: &str| {
+            let bad = |why: String| {
+                crate::error::Error::InvalidArgument(format!(
+                    "bin_sources parameters '{parameters}': {why}"
+                ))
+            };
+            let v: serde_json::Value =
+                serde_json::from_str(parameters).map_err(|e| bad(e.to_string()))?;
+            let number = |k: &str| v[k].as_f64().ok_or_else(|| bad(format!("no number '{k}'")));
+            let f = BinSources::new(number("window")?, number("offset")?)?;
+            Ok(std::sync::Arc::new(f) as std::sync::Arc<dyn super::LightcurveFunction>)
+        }),
+    );
 }

@@ -21,7 +21,7 @@ pub use nobs::Nobs;
 pub use object_columns::ObjectColumns;
 pub use per_band::PerBand;
 pub use periodogram::Periodogram;
-pub use registry::FunctionRegistry;
+pub use registry::{FunctionBuilder, FunctionRegistry};
 pub use stetson_j::{stetson_j, StetsonJ};
 pub use structure_function::StructureFunction;
 

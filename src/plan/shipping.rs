@@ -54,18 +54,13 @@ impl PlanNode {
 
 fn apply_reason(a: &ApplySpec, registry: &FunctionRegistry) -> Option<String> {
     let name = a.function.name();
-    match registry.get(name) {
-        Err(_) => Some(format!(
+    match registry.get_with_parameters(name, &a.function.parameters()) {
+        Ok(_) => None,
+        Err(crate::error::Error::UnknownFunction { .. }) => Some(format!(
             "function '{name}' is not in the function registry, so executors cannot find it \
              by name; register it (and compile it into the executor program)"
         )),
-        Ok(f) if f.parameters() != a.function.parameters() => Some(format!(
-            "function '{name}' has parameters {:?}, the registered one {:?}; register it with \
-             these parameters under its own name",
-            a.function.parameters(),
-            f.parameters()
-        )),
-        Ok(_) => None,
+        Err(e) => Some(e.to_string()),
     }
 }
 

@@ -449,16 +449,15 @@ impl LsstCodec {
     }
 
     fn decode_apply(&self, p: &ApplyProto, stage: &str) -> Result<ApplySpec, Error> {
-        let function = self.registry.get(&p.function)?;
-        if function.parameters() != p.parameters {
-            return Err(Error::Decode(format!(
-                "stage '{stage}': this process's function '{}' has parameters {:?}, the plan \
-                 was built with {:?}",
-                p.function,
-                function.parameters(),
-                p.parameters
-            )));
-        }
+        // The registered function, or one built from the shipped parameters.
+        let function = match self
+            .registry
+            .get_with_parameters(&p.function, &p.parameters)
+        {
+            Ok(f) => f,
+            Err(e @ lsstseries::Error::UnknownFunction { .. }) => return Err(e.into()),
+            Err(e) => return Err(Error::Decode(format!("stage '{stage}': {e}"))),
+        };
         Ok(ApplySpec {
             function,
             mode: p.mode.parse()?,

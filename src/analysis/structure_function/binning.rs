@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 
 /// How time lags are binned.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Binning {
     /// Equal-count: edges are quantiles of the unique lags, `ceil(pairs / target)` bins.
     Size,

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use std::f64::consts::PI;
 
 /// Which estimator of SF^2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Estimator {
     /// `mean(df^2 - E)` (Kozlowski 2016, eq. 12).
     #[default]

@@ -48,7 +48,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 /// Where the per-observation errors come from.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub enum SfErrors {
     /// The source's error column.
     #[default]
@@ -60,7 +60,7 @@ pub enum SfErrors {
 }
 
 /// Bootstrap error estimation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Bootstrap {
     /// Repetitions (default 100).
     pub repetitions: usize,
@@ -102,7 +102,7 @@ impl Default for Bootstrap {
 /// let iqr = SfOptions { estimator: Estimator::Macleod2012, ..SfOptions::default() };
 /// assert!((sf2(&[(&t[..], &f[..], Some(&s[..]))], &iqr).unwrap()[0].sf2 - 0.1687).abs() < 1e-4);
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SfOptions {
     /// Estimator (default basic).
     pub estimator: Estimator,
@@ -463,8 +463,10 @@ impl LightcurveFunction for StructureFunction {
     fn name(&self) -> &str {
         "sf2"
     }
+    /// The options as JSON, which the registry's builder for `sf2` reads back, so any
+    /// options ship ([`FunctionRegistry::get_with_parameters`](crate::analysis::FunctionRegistry::get_with_parameters)).
     fn parameters(&self) -> String {
-        format!("{self:?}")
+        serde_json::to_string(&self.options).unwrap_or_else(|_| format!("{self:?}"))
     }
     fn required(&self) -> &[Role] {
         match (self.options.errors, self.options.ignore_timestamps) {
@@ -708,6 +710,16 @@ struct BandRows {
 /// Registers `sf2` with default options.
 pub(crate) fn register(registry: &mut crate::analysis::FunctionRegistry) {
     registry.register(Arc::new(StructureFunction::default()));
+    // sf2 with other options, from its parameters (a shipped plan's).
+    registry.register_builder(
+        "sf2",
+        Arc::new(|parameters: &str| {
+            let options: SfOptions = serde_json::from_str(parameters).map_err(|e| {
+                Error::InvalidArgument(format!("sf2 parameters '{parameters}': {e}"))
+            })?;
+            Ok(Arc::new(StructureFunction::new(options)?) as Arc<dyn LightcurveFunction>)
+        }),
+    );
 }
 
 #[cfg(test)]

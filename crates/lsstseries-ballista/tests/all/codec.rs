@@ -112,30 +112,32 @@ fn closures_and_unregistered_functions_fail_at_encoding_naming_the_node() {
     assert_eq!(node, "my_mean_flux");
     assert!(reason.contains("not in the function registry"), "{reason}");
 
-    // Same name as a registered function, other parameters: refused, not silently
-    // computed with the registered defaults.
-    let wide = SfOptions {
-        bin_count_target: 7,
-        ..SfOptions::default()
-    };
+    // Same name as a registered function, other parameters, nothing to build it from them:
+    // refused, not silently computed with the registered defaults.
+    use lsstseries::analysis::{BandScope, Feature, FeatureSet};
+    let few = FeatureSet::new(vec![Feature::Amplitude], BandScope::PerBand).unwrap();
     let err = codec
         .check_shippable(
-            lower_frame(&src.structure_function(&wide).unwrap())
+            lower_frame(&src.batch(Arc::new(few)).unwrap())
                 .unwrap()
                 .plan
                 .as_ref(),
         )
         .unwrap_err();
     let (node, reason) = local_only(err);
-    assert_eq!(node, "sf2");
-    assert!(reason.contains("bin_count_target: 7"), "{reason}");
+    assert_eq!(node, "features");
+    assert!(
+        reason.contains("nothing builds it from parameters"),
+        "{reason}"
+    );
 
-    // Registered in the codec's registry, it ships.
-    let mut registry = lsstseries::FunctionRegistry::with_builtins();
-    registry.register(Arc::new(
-        lsstseries::analysis::StructureFunction::new(wide.clone()).unwrap(),
-    ));
-    LsstCodec::new(registry)
+    // sf2 with other options ships: its parameters (the options as JSON) travel, and the
+    // receiving registry builds the same function from them.
+    let wide = SfOptions {
+        bin_count_target: 7,
+        ..SfOptions::default()
+    };
+    codec
         .check_shippable(
             lower_frame(&src.structure_function(&wide).unwrap())
                 .unwrap()

@@ -60,6 +60,14 @@ fn an_ensemble_on_a_cluster_computes_there_with_local_results() {
             .batch_named("features")
             .unwrap(),
         src.structure_function(&SfOptions::default()).unwrap(),
+        // Options travel with the name: the executors build sf2 and bin_sources from them.
+        src.structure_function(&SfOptions {
+            estimator: lsstseries::analysis::structure_function::Estimator::Macleod2012,
+            bin_count_target: 30,
+            ..SfOptions::default()
+        })
+        .unwrap(),
+        src.bin_sources(2.5, 0.25).unwrap(),
     ] {
         let remote = frame.compute().unwrap();
         let local = frame.local().compute().unwrap();
