@@ -6,11 +6,12 @@
 //! of all rows by id; the stream is a k-way merge of the runs that breaks ties by partition,
 //! so both give the same rows in the same order, and the stream holds one chunk per run.
 
+use super::portable::sort_by_id_stable;
 use super::spill::{SpillFile, SpillReader};
 use super::{RunContext, RunMetrics};
 use crate::error::{Error, Result};
-use arrow::array::{AsArray, RecordBatch, UInt32Array};
-use arrow::compute::{concat_batches, interleave_record_batch, take_record_batch};
+use arrow::array::{AsArray, RecordBatch};
+use arrow::compute::{concat_batches, interleave_record_batch};
 use arrow::datatypes::{Int64Type, SchemaRef};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -50,7 +51,7 @@ impl ResultStore {
     /// Keeps partition `index`'s output, sorted by id.
     pub fn push(&self, index: usize, batch: RecordBatch, ctx: &RunContext) -> Result<()> {
         let batch = match &self.id_column {
-            Some(id) => sort_by_id(batch, id)?,
+            Some(id) => sort_by_id_stable(batch, id)?,
             None => batch,
         };
         let bytes = batch.get_array_memory_size();
@@ -121,7 +122,7 @@ impl ResultStore {
             .collect();
         let all = concat_batches(&self.schema, &batches).map_err(|e| Error::arrow("collect", e))?;
         match &self.id_column {
-            Some(id) => sort_by_id(all, id),
+            Some(id) => sort_by_id_stable(all, id),
             None => Ok(all),
         }
     }
@@ -164,24 +165,6 @@ impl ResultStore {
             _ctx: Some(ctx),
         })
     }
-}
-
-/// Sorts `batch` by `id` (stable: rows of one id keep their order); a no-op when sorted or
-/// when the column is absent.
-fn sort_by_id(batch: RecordBatch, id: &str) -> Result<RecordBatch> {
-    let Some(ids) = batch
-        .column_by_name(id)
-        .and_then(|c| c.as_primitive_opt::<Int64Type>())
-    else {
-        return Ok(batch);
-    };
-    let v = ids.values();
-    if v.windows(2).all(|w| w[0] <= w[1]) {
-        return Ok(batch);
-    }
-    let mut idx: Vec<u32> = (0..v.len() as u32).collect();
-    idx.sort_by_key(|&i| v[i as usize]);
-    take_record_batch(&batch, &UInt32Array::from(idx)).map_err(|e| Error::arrow("collect sort", e))
 }
 
 fn spill_chunks(batch: &RecordBatch, ctx: &RunContext) -> Result<SpillFile> {
