@@ -15,8 +15,9 @@
 use lsstseries::analysis::{closure_function, FunctionRegistry, LightcurveFunction};
 use lsstseries::io::generate::{generate, GeneratorConfig};
 use lsstseries::{ColumnMap, Ensemble, Partitioning, Role};
-use lsstseries_ballista::server::{run_executor, run_scheduler, ExecutorOptions};
-use std::io::Write;
+use lsstseries_ballista::server::{
+    print_listening, run_executor, run_scheduler, ExecutorOptions, SchedulerOptions,
+};
 use std::sync::Arc;
 
 /// max - min of the flux of a lightcurve.
@@ -48,19 +49,22 @@ fn registry() -> FunctionRegistry {
     r
 }
 
-fn flag<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn listening(kind: &'static str) -> impl FnOnce(std::net::SocketAddr) {
-    move |addr| {
-        println!("{kind} listening on {addr}");
-        let _ = std::io::stdout().flush();
-    }
+/// The program's commands: our scheduler and executor flags, and a client.
+#[derive(clap::Parser)]
+enum Command {
+    /// A scheduler whose registry has `flux_range`.
+    Scheduler(SchedulerOptions),
+    /// An executor whose registry has `flux_range`.
+    Executor(ExecutorOptions),
+    /// `flux_range` of the sources at PATH on the cluster at ADDRESS, checked against local.
+    Run {
+        /// df://HOST:PORT
+        address: String,
+        /// Parquet files, a directory or a glob.
+        path: std::path::PathBuf,
+    },
+    /// All of it in this process, on generated data.
+    Demo,
 }
 
 /// Computes `flux_range` for the sources at `path` on the cluster at `address` and
@@ -91,37 +95,22 @@ fn run(address: &str, path: &std::path::Path) -> Result<(), Box<dyn std::error::
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = <Command as clap::Parser>::parse();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    match args.first().map(String::as_str) {
-        Some("scheduler") => rt.block_on(run_scheduler(
-            &flag(&args, "--bind-host", "127.0.0.1".to_string()),
-            flag(&args, "--bind-port", 50050),
+    match command {
+        Command::Scheduler(o) => rt.block_on(run_scheduler(
+            &o.bind_host,
+            o.bind_port,
             registry(),
-            listening("scheduler"),
+            print_listening("scheduler"),
         ))?,
-        Some("executor") => {
-            let opts = ExecutorOptions {
-                bind_host: flag(&args, "--bind-host", "127.0.0.1".to_string()),
-                bind_port: flag(&args, "--bind-port", 50051),
-                bind_grpc_port: flag(&args, "--bind-grpc-port", 50052),
-                scheduler_host: flag(&args, "--scheduler-host", "127.0.0.1".to_string()),
-                scheduler_port: flag(&args, "--scheduler-port", 50050),
-                concurrent_tasks: flag(&args, "--concurrent-tasks", 2),
-                work_dir: args
-                    .iter()
-                    .position(|a| a == "--work-dir")
-                    .and_then(|i| args.get(i + 1).cloned()),
-            };
-            rt.block_on(run_executor(opts, registry(), listening("executor")))?
+        Command::Executor(o) => {
+            rt.block_on(run_executor(o, registry(), print_listening("executor")))?
         }
-        Some("run") => match (args.get(1), args.get(2)) {
-            (Some(address), Some(path)) => run(address, std::path::Path::new(path))?,
-            _ => return Err("usage: custom_executor run df://HOST:PORT PATH".into()),
-        },
-        Some("demo") => {
+        Command::Run { address, path } => run(&address, &path)?,
+        Command::Demo => {
             let address = rt.block_on(lsstseries_ballista::start_standalone(registry(), 2, 2))?;
             let dir = tempfile::tempdir()?;
             let cfg = GeneratorConfig {
@@ -134,10 +123,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             generate(&cfg, dir.path())?;
             run(&address, dir.path())?;
         }
-        _ => return Err(
-            "usage: custom_executor scheduler|executor [FLAGS] | run df://HOST:PORT PATH | demo"
-                .into(),
-        ),
     }
     Ok(())
 }

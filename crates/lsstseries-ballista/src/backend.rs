@@ -2,7 +2,9 @@
 //! `Ensemble::builder().cluster("df://HOST:PORT")` (and the command line's `--cluster`)
 //! runs every compute on a Ballista cluster.
 
-use crate::cluster::{cluster_info, run_on_cluster_until, scheduler_url, session_config};
+use crate::cluster::{
+    cluster_info, connect_tcp, run_on_cluster_until, scheduler_url, session_config,
+};
 use crate::codec::LsstCodec;
 use crate::error::Error;
 use crate::lower::lower_frame;
@@ -66,15 +68,9 @@ impl BallistaBackend {
     /// functions in `registry`. Checks the address and that something listens there, so
     /// a wrong address fails when the ensemble is built, not at the first compute.
     pub fn connect(address: &str, registry: FunctionRegistry) -> lsstseries::Result<Self> {
-        let url = scheduler_url(address).map_err(core_error)?;
-        let host_port = url.trim_start_matches("http://");
-        let reachable = std::net::ToSocketAddrs::to_socket_addrs(host_port)
-            .map_err(|e| e.to_string())
-            .and_then(|mut a| a.next().ok_or_else(|| "resolves to no address".to_string()))
-            .and_then(|a| {
-                std::net::TcpStream::connect_timeout(&a, INFO_WAIT).map_err(|e| e.to_string())
-            });
-        if let Err(why) = reachable {
+        // A malformed address is the core's InvalidArgument, as before any connection.
+        scheduler_url(address).map_err(core_error)?;
+        if let Err(why) = connect_tcp(address, INFO_WAIT) {
             return Err(lsstseries::Error::Cluster {
                 address: address.to_string(),
                 message: format!("scheduler not reachable: {why}"),

@@ -152,6 +152,22 @@ pub fn cluster_info(address: &str, wait: Duration) -> ClusterInfo {
     info
 }
 
+/// A TCP connection to the scheduler at `address` (`df://HOST:PORT`), waiting at most
+/// `wait`, with its `HOST:PORT`; the error says why not.
+pub(crate) fn connect_tcp(
+    address: &str,
+    wait: Duration,
+) -> std::result::Result<(std::net::TcpStream, String), String> {
+    let url = scheduler_url(address).map_err(|e| e.to_string())?;
+    let host_port = url.trim_start_matches("http://").to_string();
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(host_port.as_str())
+        .map_err(|e| e.to_string())?
+        .next()
+        .ok_or("the host name resolves to no address")?;
+    let stream = std::net::TcpStream::connect_timeout(&addr, wait).map_err(|e| e.to_string())?;
+    Ok((stream, host_port))
+}
+
 /// `GET` [`CLUSTER_PATH`] over plain HTTP/1.0 (the scheduler's port serves HTTP/1 and
 /// gRPC alike), parsed as JSON.
 fn fetch_executors(
@@ -159,14 +175,7 @@ fn fetch_executors(
     wait: Duration,
 ) -> std::result::Result<serde_json::Value, String> {
     use std::io::{Read, Write};
-    let url = scheduler_url(address).map_err(|e| e.to_string())?;
-    let host_port = url.trim_start_matches("http://");
-    let addr = std::net::ToSocketAddrs::to_socket_addrs(host_port)
-        .map_err(|e| e.to_string())?
-        .next()
-        .ok_or("the host name resolves to no address")?;
-    let mut stream =
-        std::net::TcpStream::connect_timeout(&addr, wait).map_err(|e| e.to_string())?;
+    let (mut stream, host_port) = connect_tcp(address, wait)?;
     stream
         .set_read_timeout(Some(wait))
         .map_err(|e| e.to_string())?;

@@ -9,8 +9,9 @@ mod core_cli;
 
 use clap::{Parser, Subcommand};
 use lsstseries::analysis::FunctionRegistry;
-use lsstseries_ballista::server::{run_executor, run_scheduler, ExecutorOptions};
-use std::io::Write;
+use lsstseries_ballista::server::{
+    print_listening, run_executor, run_scheduler, ExecutorOptions, SchedulerOptions,
+};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -28,74 +29,24 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a scheduler; prints `scheduler listening on HOST:PORT` first.
-    Scheduler {
-        /// Host to bind.
-        #[arg(long, default_value = "127.0.0.1")]
-        bind_host: String,
-        /// Port (0: a free one).
-        #[arg(long, default_value_t = 50050)]
-        bind_port: u16,
-    },
+    Scheduler(SchedulerOptions),
     /// Run an executor; prints `executor listening on HOST:PORT` first.
-    Executor {
-        /// Host to bind.
-        #[arg(long, default_value = "127.0.0.1")]
-        bind_host: String,
-        /// Arrow Flight port, where shuffle data is served (0: a free one).
-        #[arg(long, default_value_t = 50051)]
-        bind_port: u16,
-        /// gRPC port (0: a free one).
-        #[arg(long, default_value_t = 50052)]
-        bind_grpc_port: u16,
-        /// The scheduler's host.
-        #[arg(long, default_value = "127.0.0.1")]
-        scheduler_host: String,
-        /// The scheduler's port.
-        #[arg(long, default_value_t = 50050)]
-        scheduler_port: u16,
-        /// Tasks run at once.
-        #[arg(long, default_value_t = 2)]
-        concurrent_tasks: usize,
-        /// Directory of shuffle files (default: a temporary directory).
-        #[arg(long)]
-        work_dir: Option<String>,
-    },
-}
-
-fn listening(kind: &'static str) -> impl FnOnce(std::net::SocketAddr) {
-    move |addr| {
-        println!("{kind} listening on {addr}");
-        let _ = std::io::stdout().flush();
-    }
+    Executor(ExecutorOptions),
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let registry = FunctionRegistry::with_builtins();
     match cli.command {
-        Command::Scheduler {
-            bind_host,
-            bind_port,
-        } => run_scheduler(&bind_host, bind_port, registry, listening("scheduler")).await?,
-        Command::Executor {
-            bind_host,
-            bind_port,
-            bind_grpc_port,
-            scheduler_host,
-            scheduler_port,
-            concurrent_tasks,
-            work_dir,
-        } => {
-            let opts = ExecutorOptions {
-                bind_host,
-                bind_port,
-                bind_grpc_port,
-                scheduler_host,
-                scheduler_port,
-                concurrent_tasks,
-                work_dir,
-            };
-            run_executor(opts, registry, listening("executor")).await?
+        Command::Scheduler(o) => {
+            run_scheduler(
+                &o.bind_host,
+                o.bind_port,
+                registry,
+                print_listening("scheduler"),
+            )
+            .await?
         }
+        Command::Executor(o) => run_executor(o, registry, print_listening("executor")).await?,
     }
     Ok(())
 }

@@ -222,22 +222,50 @@ async fn serve<E: std::fmt::Display>(
     ended(task.await)
 }
 
-/// Where an executor listens and which scheduler it serves.
-#[derive(Debug, Clone)]
+/// Prints `KIND listening on HOST:PORT` (the first line our programs print) and flushes
+/// it, for the `on_listening` of [`run_scheduler`] and [`run_executor`].
+pub fn print_listening(kind: &'static str) -> impl FnOnce(SocketAddr) {
+    move |addr| {
+        println!("{kind} listening on {addr}");
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+    }
+}
+
+/// Where a scheduler listens: the `scheduler` command's flags (Ballista's names).
+#[derive(Debug, Clone, clap::Args)]
+pub struct SchedulerOptions {
+    /// Host to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind_host: String,
+    /// Port (0: a free one).
+    #[arg(long, default_value_t = 50050)]
+    pub bind_port: u16,
+}
+
+/// Where an executor listens and which scheduler it serves: the `executor` command's
+/// flags (Ballista's names).
+#[derive(Debug, Clone, clap::Args)]
 pub struct ExecutorOptions {
     /// Host to bind (and advertise).
+    #[arg(long, default_value = "127.0.0.1")]
     pub bind_host: String,
-    /// Flight port (0: a free one).
+    /// Arrow Flight port, where shuffle data is served (0: a free one).
+    #[arg(long, default_value_t = 50051)]
     pub bind_port: u16,
     /// gRPC port (0: a free one).
+    #[arg(long, default_value_t = 50052)]
     pub bind_grpc_port: u16,
     /// The scheduler's host.
+    #[arg(long, default_value = "127.0.0.1")]
     pub scheduler_host: String,
     /// The scheduler's port.
+    #[arg(long, default_value_t = 50050)]
     pub scheduler_port: u16,
-    /// Task slots.
+    /// Tasks run at once.
+    #[arg(long, default_value_t = 2)]
     pub concurrent_tasks: usize,
-    /// Directory of shuffle files (default: a temporary one).
+    /// Directory of shuffle files (default: a temporary directory).
+    #[arg(long)]
     pub work_dir: Option<String>,
 }
 

@@ -219,16 +219,12 @@ impl LightcurveAccumulator {
 
     /// Time, flux, error, band, then the extra columns, as gathered so far.
     fn columns(&self) -> Vec<ArrayRef> {
-        let mut out: Vec<ArrayRef> = Vec::with_capacity(self.numbers.len() + 1);
-        for (i, b) in self.numbers.iter().enumerate() {
-            if i == 3 {
-                out.push(Arc::new(self.band.finish_cloned()));
-            }
-            out.push(Arc::new(b.finish_cloned()));
-        }
-        if self.numbers.len() == 3 {
-            out.push(Arc::new(self.band.finish_cloned()));
-        }
+        let mut out: Vec<ArrayRef> = self
+            .numbers
+            .iter()
+            .map(|b| Arc::new(b.finish_cloned()) as ArrayRef)
+            .collect();
+        out.insert(3, Arc::new(self.band.finish_cloned()));
         out
     }
 }

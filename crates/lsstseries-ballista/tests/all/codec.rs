@@ -56,11 +56,7 @@ fn a_lowered_plan_round_trips_through_the_codec() {
         bytes,
         "re-encoding differs"
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = common::runtime(2);
     let batches = rt
         .block_on(datafusion::physical_plan::collect(decoded, ctx.task_ctx()))
         .unwrap();

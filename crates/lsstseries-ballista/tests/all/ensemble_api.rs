@@ -11,27 +11,11 @@ use lsstseries::plan::MapFunction;
 use lsstseries::{ColumnMap, Ensemble, Error, FunctionRegistry, Partitioning};
 use std::time::Duration;
 
-fn standalone(rt: &tokio::runtime::Runtime) -> String {
-    rt.block_on(async {
-        tokio::time::timeout(
-            Duration::from_secs(120),
-            lsstseries_ballista::start_standalone(FunctionRegistry::with_builtins(), 2, 2),
-        )
-        .await
-    })
-    .expect("cluster started in time")
-    .unwrap()
-}
-
 #[test]
 fn an_ensemble_on_a_cluster_computes_there_with_local_results() {
     lsstseries_ballista::install();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap();
-    let address = standalone(&rt);
+    let rt = common::runtime(4);
+    let address = common::standalone(&rt, FunctionRegistry::with_builtins());
     let dir = tempfile::tempdir().unwrap();
     dataset(dir.path(), 40, true);
     let mut ens = Ensemble::builder()
@@ -158,11 +142,7 @@ fn an_unreachable_scheduler_is_named_when_the_ensemble_is_built() {
 fn a_function_of_your_own_runs_where_the_executors_know_it() {
     use arrow::datatypes::{DataType, Field};
     lsstseries_ballista::install();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = common::runtime(4);
     let ours = lsstseries::closure_function(
         "flux_span",
         &[lsstseries::Role::Flux],
@@ -175,14 +155,8 @@ fn a_function_of_your_own_runs_where_the_executors_know_it() {
     );
     let mut registry = FunctionRegistry::with_builtins();
     registry.register(ours);
-    let knowing = rt
-        .block_on(lsstseries_ballista::start_standalone(
-            registry.clone(),
-            2,
-            2,
-        ))
-        .unwrap();
-    let unknowing = standalone(&rt);
+    let knowing = common::standalone(&rt, registry.clone());
+    let unknowing = common::standalone(&rt, FunctionRegistry::with_builtins());
     let dir = tempfile::tempdir().unwrap();
     dataset(dir.path(), 30, true);
     for (address, knows) in [(&knowing, true), (&unknowing, false)] {

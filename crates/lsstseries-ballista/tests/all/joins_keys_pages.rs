@@ -9,7 +9,7 @@ use arrow::array::{
     Array, ArrayRef, AsArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
 };
 use arrow::datatypes::{DataType, Field, Int64Type, Schema};
-use common::{assert_identical, dataset, ensemble, executor};
+use common::{assert_identical, dataset, ensemble, executor, LIMIT};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 use datafusion_proto::physical_plan::AsExecutionPlan;
@@ -18,7 +18,7 @@ use lsstseries::analysis::{closure_function_with_columns, LightcurveFunction};
 use lsstseries::io::{write_parquet, BadValues};
 use lsstseries::{ColumnMap, Ensemble, FunctionRegistry, Partitioning, Role};
 use lsstseries_ballista::exec::ScanExec;
-use lsstseries_ballista::{lower_frame, run_on_cluster, start_standalone, Error, LsstCodec};
+use lsstseries_ballista::{lower_frame, run_on_cluster, Error, LsstCodec};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use std::collections::BTreeSet;
@@ -26,16 +26,6 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-
-const LIMIT: Duration = Duration::from_secs(120);
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// An object file for `ids`: `redshift` (null for every 7th id), `class` (id mod 3) and a
 /// string `name`.
@@ -124,17 +114,8 @@ fn object_joins_and_batch_on_keys_match_local_on_the_cluster() {
         Err(Error::LocalOnly { node, .. }) => assert!(node.contains("(objects)"), "{node}"),
         other => panic!("expected LocalOnly, got {other:?}"),
     }
-    let rt = runtime();
-    let address = rt
-        .block_on(async {
-            tokio::time::timeout(
-                LIMIT,
-                start_standalone(FunctionRegistry::with_builtins(), 2, 2),
-            )
-            .await
-        })
-        .expect("cluster started in time")
-        .unwrap();
+    let rt = common::runtime(4);
+    let address = common::standalone(&rt, FunctionRegistry::with_builtins());
     let codec = Arc::new(LsstCodec::builtins());
     for (name, frame) in frames {
         let local = frame.compute().unwrap();
@@ -259,7 +240,7 @@ fn page_skips_and_checked_columns_travel() {
         .unwrap();
     let codec = LsstCodec::new(registry);
     let ctx = SessionContext::new();
-    let rt = runtime();
+    let rt = common::runtime(4);
     let run = |q: &str| {
         let frame = ens
             .source()

@@ -9,20 +9,12 @@ use datafusion::prelude::SessionContext;
 use lsstseries::{col, lit, BatchMode};
 use lsstseries_ballista::lower_frame;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn scattered_lightcurves_need_a_shuffle_and_match_local() {
     let dir = tempfile::tempdir().unwrap();
     dataset(dir.path(), 60, true);
     let ens = ensemble(dir.path());
-    let rt = runtime();
+    let rt = common::runtime(2);
     let ctx = SessionContext::new();
     for (name, frame) in frames(&ens) {
         let local = frame.compute().unwrap();
@@ -48,7 +40,7 @@ fn sorted_lightcurves_need_no_shuffle_and_match_local() {
     let dir = tempfile::tempdir().unwrap();
     dataset(dir.path(), 40, false);
     let ens = ensemble(dir.path());
-    let rt = runtime();
+    let rt = common::runtime(2);
     let ctx = SessionContext::new();
     for (name, frame) in frames(&ens) {
         let local = frame.compute().unwrap();
@@ -65,7 +57,7 @@ fn filters_assignments_and_modes_match_local() {
     let dir = tempfile::tempdir().unwrap();
     dataset(dir.path(), 30, true);
     let ens = ensemble(dir.path());
-    let rt = runtime();
+    let rt = common::runtime(2);
     let ctx = SessionContext::new();
     let src = ens.source().unwrap();
     let cases = vec![

@@ -18,11 +18,7 @@ fn lightcurve_functions_as_sql_aggregates_match_local() {
     dataset(dir.path(), 25, false);
     let ens = ensemble(dir.path());
     let bands = ens.source().unwrap().band_names().to_vec();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = common::runtime(2);
     let ctx = SessionContext::new();
     let registry = FunctionRegistry::with_builtins();
     let names = register_lightcurve_functions(&ctx, &registry, &bands, BadValues::Drop).unwrap();
@@ -91,11 +87,7 @@ fn functions_reading_columns_by_name_take_them_after_the_band() {
     ens.registry_mut().register(weighted.clone());
     let local = ens.batch(weighted).unwrap().compute().unwrap();
     let bands = ens.source().unwrap().band_names().to_vec();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = common::runtime(2);
     let ctx = SessionContext::new();
     let names =
         register_lightcurve_functions(&ctx, ens.registry(), &bands, BadValues::Drop).unwrap();

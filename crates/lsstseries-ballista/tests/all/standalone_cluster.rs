@@ -4,39 +4,20 @@
 
 use super::common;
 
-use common::{assert_identical, dataset, ensemble, frames};
+use common::{assert_identical, dataset, ensemble, frames, LIMIT};
 use lsstseries::plan::MapFunction;
 use lsstseries::FunctionRegistry;
-use lsstseries_ballista::{lower_frame, run_on_cluster, start_standalone, Error, LsstCodec};
+use lsstseries_ballista::{lower_frame, run_on_cluster, Error, LsstCodec};
 use std::sync::Arc;
 use std::time::Duration;
-
-const LIMIT: Duration = Duration::from_secs(120);
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 #[test]
 fn standalone_cluster_matches_local_exactly() {
     let dir = tempfile::tempdir().unwrap();
     dataset(dir.path(), 60, true);
     let ens = ensemble(dir.path());
-    let rt = runtime();
-    let address = rt
-        .block_on(async {
-            tokio::time::timeout(
-                LIMIT,
-                start_standalone(FunctionRegistry::with_builtins(), 2, 2),
-            )
-            .await
-        })
-        .expect("cluster started in time")
-        .unwrap();
+    let rt = common::runtime(4);
+    let address = common::standalone(&rt, FunctionRegistry::with_builtins());
     let codec = Arc::new(LsstCodec::builtins());
     for (name, frame) in frames(&ens) {
         let local = frame.compute().unwrap();
@@ -95,7 +76,7 @@ fn unreachable_scheduler_is_a_clear_error_in_bounded_time() {
         .local_addr()
         .unwrap()
         .port();
-    let rt = runtime();
+    let rt = common::runtime(4);
     let err = rt
         .block_on(run_on_cluster(
             &lower_frame(&frame).unwrap(),

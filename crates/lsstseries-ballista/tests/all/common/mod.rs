@@ -7,9 +7,33 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type};
 use lsstseries::analysis::structure_function::SfOptions;
 use lsstseries::io::generate::{generate, GeneratorConfig};
-use lsstseries::{ColumnMap, Ensemble, Executor, ExecutorConfig, Frame, Partitioning};
+use lsstseries::{
+    ColumnMap, Ensemble, Executor, ExecutorConfig, Frame, FunctionRegistry, Partitioning,
+};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
+
+/// Longest the tests wait for a cluster to start or a run to finish.
+pub const LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// A tokio runtime with `workers` threads.
+pub fn runtime(workers: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// An in-process cluster (2 executors of 2 slots) whose programs resolve functions in
+/// `registry`, started on `rt` within [`LIMIT`]; its `df://` address.
+pub fn standalone(rt: &tokio::runtime::Runtime, registry: FunctionRegistry) -> String {
+    rt.block_on(async {
+        tokio::time::timeout(LIMIT, lsstseries_ballista::start_standalone(registry, 2, 2)).await
+    })
+    .expect("cluster started in time")
+    .unwrap()
+}
 
 pub fn executor() -> Arc<Executor> {
     static EXECUTOR: OnceLock<Arc<Executor>> = OnceLock::new();
