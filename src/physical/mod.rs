@@ -24,24 +24,6 @@ mod spill;
 pub use collect_exec::{BatchMap, ResultStream, CHUNK_ROWS};
 pub use portable::{read_scan_partition, run_ops, sort_by_id_stable};
 
-impl PhysicalPlan {
-    /// Rows the plan's scans read and rows the page index leaves out, summed over
-    /// partitions: known before the run (the same counts a local run reports).
-    pub fn planned_scan_rows(&self) -> (u64, u64) {
-        let mut total = (0, 0);
-        for stage in &self.stages {
-            if let StageInput::Scan(scan) = &stage.input {
-                for i in 0..scan.slices().len() {
-                    let (rows, skipped) = scan_exec::planned_rows(scan, i);
-                    total.0 += rows;
-                    total.1 += skipped;
-                }
-            }
-        }
-        total
-    }
-}
-
 use crate::error::{Error, Result};
 use crate::executor::{Cancellation, ComputeHandle, Executor, MemoryPool, TaskReservation};
 use crate::io::BadValueCounts;
@@ -393,6 +375,22 @@ impl PhysicalPlan {
             aggregate,
             nodes,
         })
+    }
+
+    /// Rows the plan's scans read and rows the page index leaves out, summed over
+    /// partitions: known before the run (the same counts a local run reports).
+    pub fn planned_scan_rows(&self) -> (u64, u64) {
+        let mut total = (0, 0);
+        for stage in &self.stages {
+            if let StageInput::Scan(scan) = &stage.input {
+                for i in 0..scan.slices().len() {
+                    let (rows, skipped) = scan_exec::planned_rows(scan, i);
+                    total.0 += rows;
+                    total.1 += skipped;
+                }
+            }
+        }
+        total
     }
 
     /// Tasks over all stages.
